@@ -1,0 +1,190 @@
+"""Caches keyed by the data version: whole GET responses, and costly counts.
+
+Every write bumps the data version in the database, and each request reads it once, so
+every worker and replica stops serving an entry the moment anything changes.
+"""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+import anyio
+import psycopg
+from sqlalchemy.engine import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+V = TypeVar("V")
+
+
+class LRU(Generic[V]):
+    """A small thread-safe least-recently-used map."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._items: OrderedDict[Hashable, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> V | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: V) -> None:
+        if self.max_entries <= 0:
+            return
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+    def get_or_make(self, key: Hashable, make: Callable[[], V]) -> V:
+        value = self.get(key)
+        if value is None:
+            value = make()
+            self.put(key, value)
+        return value
+
+
+CachedResponse = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
+class ResponseCacheMiddleware:
+    """Serve repeated API GETs from memory, keyed by the data version and the whole request.
+
+    Sits inside the CORS, request-id and logging layers, so those behave exactly as on a
+    miss; a matching If-None-Match is answered 304 from the cached ETag.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        engine: Engine,
+        max_entries: int,
+        connect_timeout: int = 5,
+        max_body: int = 2 << 20,
+    ) -> None:
+        self.app = app
+        self.engine = engine
+        self.cache: LRU[CachedResponse] = LRU(max_entries)
+        self.max_body = max_body
+        self.local = engine.dialect.name == "sqlite"
+        self.connect_timeout = connect_timeout
+        self._own: Any = None
+        self._async: psycopg.AsyncConnection[Any] | None = None
+
+    async def _remote_version(self) -> int:
+        """The version over an asynchronous connection of the event loop's own; a server that
+        stops answering is given up on after the connect timeout, never waited for."""
+        try:
+            with anyio.fail_after(self.connect_timeout):
+                if self._async is None:
+                    dsn = self.engine.url.set(drivername="postgresql").render_as_string(False)
+                    self._async = await psycopg.AsyncConnection.connect(
+                        dsn, autocommit=True, connect_timeout=self.connect_timeout
+                    )
+                cursor = await self._async.execute("SELECT version FROM data_version WHERE id = 1")
+                row = await cursor.fetchone()
+            return int(row[0]) if row else 0
+        except BaseException:
+            connection, self._async = self._async, None
+            if connection is not None:
+                with anyio.move_on_after(1, shield=True):
+                    await connection.close()
+            raise
+
+    def _local_version(self) -> int:
+        """The version from a connection of the event loop's own, never from the pool: the
+        loop must not wait for pooled connections that only the loop can give back."""
+        try:
+            if self._own is None:
+                self._own = self.engine.raw_connection()
+            cursor = self._own.cursor()
+            try:
+                cursor.execute("SELECT version FROM data_version WHERE id = 1")
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+            return int(row[0]) if row else 0
+        except Exception:
+            if self._own is not None:
+                self._own.invalidate()
+                self._own = None
+            raise
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "GET"
+            or not scope["path"].startswith("/api/")
+        ):
+            await self.app(scope, receive, send)
+            return
+        try:
+            # Read on connections of the event loop's own: a local file (SQLite) answers in
+            # microseconds; PostgreSQL is asked asynchronously.
+            version = self._local_version() if self.local else await self._remote_version()
+        except Exception:  # the app answers (503) when the database is down
+            await self.app(scope, receive, send)
+            return
+        scope.setdefault("state", {})["data_version"] = version
+        if self.cache.max_entries <= 0:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        key = (
+            version,
+            datetime.now(UTC).date(),  # "planned date passed" changes with the day
+            scope.get("scheme"),
+            headers.get(b"host"),
+            scope["path"],
+            tuple(sorted(scope.get("query_string", b"").split(b"&"))),
+        )
+        hit = self.cache.get(key)
+        if hit is not None:
+            await self._replay(hit, headers.get(b"if-none-match"), send)
+            return
+        await self._fill(key, scope, receive, send)
+
+    async def _replay(self, hit: CachedResponse, if_none_match: bytes | None, send: Send) -> None:
+        status, headers, body = hit
+        etag = next((v for k, v in headers if k == b"etag"), None)
+        if etag is not None and if_none_match is not None:
+            tags = {t.strip().removeprefix(b"W/") for t in if_none_match.split(b",")}
+            if etag in tags or b"*" in tags:
+                kept = [(k, v) for k, v in headers if k in (b"etag", b"cache-control")]
+                await send({"type": "http.response.start", "status": 304, "headers": kept})
+                await send({"type": "http.response.body", "body": b""})
+                return
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _fill(self, key: Any, scope: Scope, receive: Receive, send: Send) -> None:
+        start: Message | None = None
+        chunks: list[bytes] = []
+        size = 0
+        keep = True
+
+        async def capture(message: Message) -> None:
+            nonlocal start, size, keep
+            if message["type"] == "http.response.start":
+                start = message
+                keep = message["status"] == 200
+            elif message["type"] == "http.response.body" and keep:
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > self.max_body:
+                    keep = False
+                    chunks.clear()
+                else:
+                    chunks.append(chunk)
+                if not message.get("more_body", False) and keep and start is not None:
+                    self.cache.put(key, (200, list(start["headers"]), b"".join(chunks)))
+            await send(message)
+
+        await self.app(scope, receive, capture)

@@ -1,0 +1,146 @@
+"""Engine construction, SQLite pragmas and the request-scoped session dependency."""
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Annotated, Any, cast
+
+import psycopg
+from fastapi import Depends, Request
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Select,
+    String,
+    any_,
+    bindparam,
+    event,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, create_engine
+
+from app.core.config import Settings
+
+
+def build_engine(settings: Settings) -> Engine:
+    """Create the engine for the configured database; nothing connects until first use."""
+    url = settings.sqlalchemy_url
+    if settings.is_sqlite:
+        engine = create_engine(
+            url,
+            connect_args={
+                "check_same_thread": False,
+                "timeout": settings.sqlite_busy_timeout_ms / 1000,
+            },
+            **_sqlite_pool(url, settings),
+        )
+        _install_sqlite_pragmas(engine, settings)
+        return engine
+    options = f"-c statement_timeout={settings.db_statement_timeout_ms}"
+    engine = create_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": settings.db_connect_timeout, "options": options},
+    )
+    if settings.db_statement_timeout_ms:
+        # The server cancels a slow statement itself; a server that has stopped answering
+        # cannot, so the client gives up once that plus a connection timeout has passed.
+        patience = settings.db_statement_timeout_ms / 1000 + settings.db_connect_timeout
+
+        @event.listens_for(engine, "do_connect")
+        def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+            connection = PatientConnection.connect(*cargs, **cparams)
+            connection.patience = patience
+            return connection
+
+    return engine
+
+
+class PatientConnection(psycopg.Connection[Any]):
+    """A psycopg connection that waits at most `patience` seconds for any answer.
+
+    Without it, a query (or the pool's pre-ping) sent to a server that is frozen, or behind a
+    network that drops packets, waits as long as TCP does: hours. With it the connection is
+    closed and the request gets a 503, like any other lost connection.
+    """
+
+    patience: float | None = None
+
+    def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+        try:
+            return super().wait(gen, interval, timeout if timeout is not None else self.patience)
+        except psycopg.errors._WaitTimeout:
+            self.pgconn.finish()  # half a conversation: the connection cannot be reused
+            raise psycopg.OperationalError(
+                f"the database did not answer within {self.patience:g} s"
+            ) from None
+
+
+def _sqlite_pool(url: str, settings: Settings) -> dict[str, Any]:
+    """File databases reuse connections (each opening runs the pragmas below) from a pool as
+    large as PostgreSQL's, so concurrency limits behave alike; an in-memory database is one
+    connection shared by all threads, or each thread would see an empty database."""
+    if url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url:
+        return {"poolclass": StaticPool}
+    return {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout,
+    }
+
+
+def _install_sqlite_pragmas(engine: Engine, settings: Settings) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # SQLAlchemy, not pysqlite, decides where transactions begin (see the "begin" hook).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Writers take the lock up front, so two writers never both read then both write.
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine, beginning transactions that write (IMMEDIATE on SQLite)."""
+    return engine.execution_options(sqlite_immediate=True)
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request, bound to the engine that create_app built."""
+    with Session(request.app.state.engine) as session:
+        yield session
+
+
+def get_write_session(request: Request) -> Iterator[Session]:
+    """A session for one write transaction; the route commits it, or nothing is kept."""
+    with Session(writer(request.app.state.engine)) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+WriteSessionDep = Annotated[Session, Depends(get_write_session)]
+
+
+def in_ids(column: Any, ids: Sequence[str], dialect: str) -> ColumnElement[bool]:
+    """`column IN ids` with the list bound as one parameter (a JSON array on SQLite, an array
+    on PostgreSQL): long lists compile once instead of growing the statement per id."""
+    if dialect == "postgresql":
+        return cast(ColumnElement[bool], column == any_(bindparam(None, list(ids), ARRAY(String))))
+    values: Select[Any] = select(literal_column("value")).select_from(
+        func.json_each(bindparam(None, json.dumps(list(ids)), String))
+    )
+    return cast(ColumnElement[bool], column.in_(values))

@@ -1,0 +1,113 @@
+"""What every write shares: one transaction, the change reason, idempotent replays."""
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request, Response
+from pydantic import BaseModel, ConfigDict, field_validator
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from app.auth.service import Editor
+from app.core.errors import ProblemError
+from app.core.idempotency import idempotency_key, remember, replay, request_hash
+from app.core.models import utcnow
+
+
+class WriteModel(BaseModel):
+    """A request body: unknown fields are refused, text is trimmed, NUL characters refused."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold U+0000; SQLite could, so both refuse it alike.
+        if _has_nul(value):
+            raise ValueError("text may not contain NUL characters (U+0000)")
+        return value
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
+
+
+def never_null(schema: dict[str, Any]) -> None:
+    """Schema of an update field that may be left out but not sent as null (422 if it is)."""
+    options = [option for option in schema.pop("anyOf", []) if option != {"type": "null"}]
+    if len(options) == 1:
+        schema.update(options[0])
+    schema.pop("default", None)
+
+
+REASON_HELP = "Why the change was made; shown in the history (or send X-Change-Reason)."
+SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+def touch(row: Any, author: str) -> None:
+    """Mark a row as changed by `author`: new version, new timestamp."""
+    row.version += 1
+    row.updated_at = utcnow()
+    row.updated_by = author
+
+
+class ConflictError(ProblemError):
+    status = 409
+    slug = "conflict"
+    title = "Conflict"
+
+
+class InvalidDataError(ProblemError):
+    """The request is well-formed but its data is inconsistent (bad dates, unknown ids…)."""
+
+    status = 422
+    slug = "invalid-data"
+    title = "Invalid data"
+
+
+def change_reason(request: Request, body: BaseModel | None = None) -> str | None:
+    """Why the change was made: the `reason` body field, else the X-Change-Reason header."""
+    reason = getattr(body, "reason", None) or request.headers.get("x-change-reason")
+    return reason.strip()[:1000] or None if reason else None
+
+
+def commit_write(
+    request: Request,
+    session: Session,
+    editor: Editor,
+    action: Callable[[], Response],
+    *,
+    body: BaseModel | None = None,
+) -> Response:
+    """Run a write and commit it as one transaction; replay it for a reused Idempotency-Key.
+
+    Any exception before the commit leaves the database as it was.
+    """
+    key = idempotency_key(request) if request.method == "POST" else None
+    digest = request_hash(request, body) if key and body is not None else ""
+    if key:
+        replayed = replay(session, editor.token_id, key, digest)
+        if replayed is not None:
+            return replayed
+    try:
+        # On PostgreSQL a concurrent insert of the same row (the same event id, or the same
+        # key sent twice at once) blocks until the other commits, then fails here, in the
+        # write's own flushes: a conflict or a replay, not a 500.
+        response = action()
+        if key:
+            remember(session, editor.token_id, key, digest, response)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if key:  # a concurrent request with the same key committed first: answer as it did
+            replayed = replay(session, editor.token_id, key, digest)
+            if replayed is not None:
+                return replayed
+        raise ConflictError("a concurrent change conflicts with this one; retry it") from None
+    return response

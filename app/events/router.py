@@ -1,0 +1,114 @@
+"""`/api/v1/events`: the filtered, paginated timeline, its facets, and single events."""
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from app.core.cache import LRU
+from app.core.db import SessionDep
+from app.core.deps import SettingsDep
+from app.core.errors import InvalidCursorError, NotFoundError
+from app.core.http import DataETag, document_response, json_response
+from app.core.pagination import Page, Pager
+from app.events.assembly import event_documents
+from app.events.deps import EventFilterParams, EventListParams, EventViewParams, ValidEvent
+from app.events.facets import Facets, facets
+from app.events.models import EventPublic
+from app.events.service import count_events, page_of_events, resolve_filters
+
+router = APIRouter(prefix="/api/v1/events", tags=["events"])
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+_NOT_FILTERS = {"cursor", "limit", "sort", "format"}
+
+
+def cached_count(request: Request, count: Callable[[], int]) -> int:
+    """`total` for these filters, counted once per data version (pages and sorts share it)."""
+    version = getattr(request.state, "data_version", None)
+    if version is None:
+        return count()
+    filters = tuple(
+        sorted(p for p in request.query_params.multi_items() if p[0] not in _NOT_FILTERS)
+    )
+    counts: LRU[int] = request.app.state.count_cache
+    return counts.get_or_make(
+        (version, request.url.path.startswith("/api/v1/timeline"), filters), count
+    )
+
+
+def event_page(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    secret: str,
+    params: EventListParams,
+) -> dict[str, Any]:
+    """A page of events, in their JSON shape, for the list and the timeline views."""
+    pager = Pager(request, secret, params.cursor, params.limit)
+    filters = resolve_filters(session, params)
+    try:
+        rows, _ = page_of_events(
+            session, filters, sort=params.sort, after_values=pager.after, limit=params.limit + 1
+        )
+    except (ValueError, TypeError):
+        raise InvalidCursorError("the cursor does not fit this query") from None
+    more = len(rows) > params.limit
+    rows = rows[: params.limit]
+    items = event_documents(session, [event for event, _ in rows], today(), filters.reported_on)
+    total = cached_count(request, lambda: count_events(session, filters))
+    return pager.body(response, items, total, rows[-1][1] if more else None)
+
+
+@router.get(
+    "",
+    operation_id="listEvents",
+    summary="List events",
+    response_description="A page of events, oldest first unless sorted otherwise.",
+    response_model=Page[EventPublic],
+)
+def list_events(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    _etag: DataETag,
+    params: EventListParams,
+) -> Response:
+    """Events matching every filter given, each with its actors, programs and citations.
+
+    Follow `next_cursor` (or the `Link: rel="next"` header) for the next page.
+    """
+    page = event_page(request, response, session, settings.cursor_secret, params)
+    return json_response(page, response)
+
+
+@router.get("/facets", operation_id="getEventFacets", summary="Count events by facet")
+def get_facets(session: SessionDep, _etag: DataETag, params: EventFilterParams) -> Facets:
+    """For the same filters as the list: how many events each year, actor, program, kind and
+    status would give if you added it as a filter."""
+    return facets(session, resolve_filters(session, params))
+
+
+@router.get(
+    "/{event_id}",
+    operation_id="getEvent",
+    summary="Get one event",
+    response_model=EventPublic,
+    responses={304: {"description": "Not modified since the ETag you sent"}},
+)
+def get_event(
+    request: Request, session: SessionDep, event: ValidEvent, params: EventViewParams
+) -> Response:
+    """One event with its actors and roles, programs, and every citation with its source."""
+    shown = event_documents(session, [event], today(), params.as_reported_on)[0]
+    if params.as_reported_on is not None and not shown["citations"]:
+        raise NotFoundError(
+            f"event '{event.id}' had not been reported by {params.as_reported_on.isoformat()}"
+        )
+    return document_response(request, shown)

@@ -1,0 +1,276 @@
+"""Event queries: filters resolved to ids, keyset pages, and events assembled in few queries."""
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlmodel import Session, col
+
+from app.actors.service import descendant_ids, find_actor_id, suggest_actors
+from app.core.errors import UnknownValueError
+from app.core.models import as_utc
+from app.core.pagination import after
+from app.events import search
+from app.events.assembly import assemble
+from app.events.filters import EventFilters
+from app.events.models import (
+    Citation,
+    Event,
+    EventActor,
+    EventProgram,
+    EventPublic,
+    EventYear,
+)
+from app.events.search import Term, parse_search
+from app.programs.service import find_program_id, suggest_programs
+from app.sources.models import Source
+from app.sources.service import find_source_id, suggest_sources
+
+
+@dataclass
+class ResolvedFilters:
+    """Filters with every name resolved to ids, ready to become SQL."""
+
+    actor_groups: list[set[str]] = field(default_factory=list)
+    match_all: bool = False
+    role: str | None = None
+    years: list[int] = field(default_factory=list)
+    start_bound: date | None = None
+    end_bound: date | None = None
+    program_ids: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+    source_ids: list[str] = field(default_factory=list)
+    terms: list[Term] | None = None
+    min_sources: int | None = None
+    reported_on: date | None = None
+    changed_since: datetime | None = None
+
+
+def resolve_filters(session: Session, params: EventFilters) -> ResolvedFilters:
+    """Resolve names to ids; raise UnknownValueError (422) naming every unknown value and the
+    closest matches for each."""
+    unknown: list[tuple[str, str, list[str]]] = []
+    groups = []
+    for name in params.actor:
+        actor_id = find_actor_id(session, name)
+        if actor_id is None:
+            unknown.append(("actor", name, suggest_actors(session, name)))
+        else:
+            groups.append(descendant_ids(session, [actor_id]))
+    programs = []
+    for name in params.program:
+        program_id = find_program_id(session, name)
+        if program_id is None:
+            unknown.append(("program", name, suggest_programs(session, name)))
+        else:
+            programs.append(program_id)
+    sources = []
+    for name in params.source:
+        source_id = find_source_id(session, name)
+        if source_id is None:
+            unknown.append(("source", name, suggest_sources(session, name)))
+        else:
+            sources.append(source_id)
+    if unknown:
+        raise UnknownValueError(unknown)
+    return ResolvedFilters(
+        actor_groups=groups,
+        match_all=params.actor_match == "all",
+        role=params.role.value if params.role else None,
+        years=list(params.year),
+        start_bound=params.start_bound,
+        end_bound=params.end_bound,
+        program_ids=programs,
+        kinds=[k.value for k in params.kind],
+        statuses=[s.value for s in params.status],
+        source_ids=sources,
+        terms=parse_search(params.q) if params.q is not None else None,
+        min_sources=params.min_sources,
+        reported_on=params.as_reported_on,
+        changed_since=as_utc(params.changed_since) if params.changed_since else None,
+    )
+
+
+def _involving(actor_ids: set[str] | None, role: str | None) -> ColumnElement[bool]:
+    # A probe of the (event_id, actor_id, role) key per candidate event: cheap when the
+    # candidates come in page order from an index and the scan stops after a page.
+    links = select(col(EventActor.event_id)).where(col(EventActor.event_id) == col(Event.id))
+    if actor_ids is not None:
+        links = links.where(col(EventActor.actor_id).in_(sorted(actor_ids)))
+    if role is not None:
+        links = links.where(col(EventActor.role) == role)
+    return links.exists()
+
+
+def _citations(reported_on: date | None) -> Select[str]:
+    """Event ids of citations, only those from sources published by `reported_on` if given."""
+    query = select(col(Citation.event_id))
+    if reported_on is not None:
+        published = select(col(Source.id)).where(col(Source.published_until) <= reported_on)
+        query = query.where(col(Citation.source_id).in_(published))
+    return query
+
+
+def where_clauses(
+    filters: ResolvedFilters,
+    dialect: str | None,
+    *,
+    search_filter: bool = True,
+    by_year: bool = False,
+) -> list[ColumnElement[bool]]:
+    """The WHERE conditions on `event` for these filters.
+
+    With `search_filter` off the caller joins the search matches itself (to sort by score);
+    with `by_year` it reads the events of the (single) year from `event_year` itself.
+    """
+    if not search_filter:
+        filters = replace(filters, terms=None)
+    clauses: list[ColumnElement[bool]] = []
+    if filters.actor_groups:
+        if filters.match_all:
+            clauses += [_involving(group, filters.role) for group in filters.actor_groups]
+        else:
+            clauses.append(_involving(set().union(*filters.actor_groups), filters.role))
+    elif filters.role is not None:
+        clauses.append(_involving(None, filters.role))
+    if filters.years and not by_year:
+        covering = select(col(EventYear.event_id)).where(col(EventYear.year).in_(filters.years))
+        clauses.append(col(Event.id).in_(covering))
+    if filters.start_bound is not None:
+        clauses.append(col(Event.span_end) >= filters.start_bound)
+    if filters.end_bound is not None:
+        clauses.append(col(Event.start_date) <= filters.end_bound)
+    if filters.program_ids:
+        programs = select(col(EventProgram.event_id)).where(
+            col(EventProgram.program_id).in_(filters.program_ids)
+        )
+        clauses.append(col(Event.id).in_(programs))
+    if filters.kinds:
+        clauses.append(col(Event.kind).in_(filters.kinds))
+    if filters.statuses:
+        clauses.append(col(Event.status).in_(filters.statuses))
+    if filters.source_ids:
+        cited = _citations(filters.reported_on).where(
+            col(Citation.source_id).in_(filters.source_ids)
+        )
+        clauses.append(col(Event.id).in_(cited))
+    elif filters.reported_on is not None:
+        clauses.append(col(Event.id).in_(_citations(filters.reported_on)))
+    if filters.min_sources is not None:
+        corroborated = (
+            _citations(filters.reported_on)
+            .group_by(col(Citation.event_id))
+            .having(func.count(func.distinct(col(Citation.source_id))) >= filters.min_sources)
+        )
+        clauses.append(col(Event.id).in_(corroborated))
+    if filters.changed_since is not None:
+        clauses.append(col(Event.updated_at) >= filters.changed_since)
+    if filters.terms is not None and dialect is not None:
+        found = search.matches(dialect, filters.terms, filters.reported_on)
+        clauses.append(col(Event.id).in_(select(found.c.event_id)))
+    return clauses
+
+
+def sort_keys(
+    filters: ResolvedFilters, sort: str | None, score: Any = None
+) -> list[tuple[Any, bool]]:
+    """(expression, ascending) pairs that order a list; ids break ties."""
+    if sort is None:
+        sort = "relevance" if filters.terms is not None else "date"
+    if sort == "-date":
+        return [(col(Event.start_date), False), (col(Event.id), False)]
+    if sort == "relevance" and score is not None:
+        return [(score, False), (col(Event.start_date), True), (col(Event.id), True)]
+    return [(col(Event.start_date), True), (col(Event.id), True)]
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def count_events(session: Session, filters: ResolvedFilters) -> int:
+    query = select(func.count()).select_from(Event)
+    query = query.where(*where_clauses(filters, _dialect(session)))
+    return session.execute(query).scalar_one()
+
+
+def page_of_events(
+    session: Session,
+    filters: ResolvedFilters,
+    *,
+    sort: str | None,
+    after_values: Sequence[Any] | None,
+    limit: int,
+) -> tuple[list[tuple[Any, list[Any]]], list[tuple[Any, bool]]]:
+    """Up to `limit` events after the cursor position, each with its sort key values.
+
+    Also returns the sort keys used, so the caller can check and make cursors.
+    """
+    dialect = _dialect(session)
+    query = select(*Event.__table__.c)  # type: ignore[attr-defined]
+    score = None
+    if filters.terms is not None:
+        found = search.matches(dialect, filters.terms, filters.reported_on)
+        query = query.join(found, found.c.event_id == col(Event.id))
+        score = found.c.score
+    keys = sort_keys(filters, sort, score)
+    by_year = len(filters.years) == 1 and score is None
+    if by_year:
+        # The year's rows are stored in page order: read them in order and stop at a page.
+        query = query.join(EventYear, col(EventYear.event_id) == col(Event.id)).where(
+            col(EventYear.year) == filters.years[0]
+        )
+        keys = [
+            (
+                col(EventYear.start_date)
+                if expr is col(Event.start_date)
+                else col(EventYear.event_id),
+                asc,
+            )
+            for expr, asc in keys
+        ]
+    query = query.add_columns(*(expr.label(f"sort_key_{i}") for i, (expr, _) in enumerate(keys)))
+    query = query.where(*where_clauses(filters, dialect, search_filter=False, by_year=by_year))
+    if after_values is not None:
+        query = query.where(after(keys, parse_key_values(keys, after_values)))
+    query = query.order_by(*(expr.asc() if asc else expr.desc() for expr, asc in keys))
+    rows = session.connection().execute(query.limit(limit)).all()
+    width = len(keys)
+    return [(row, [_plain(v) for v in row[-width:]]) for row in rows], keys
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def parse_key_values(keys: Sequence[tuple[Any, bool]], values: Sequence[Any]) -> list[Any]:
+    """Turn a cursor's JSON values back into what the sort expressions compare against."""
+    if len(values) != len(keys):
+        raise ValueError("cursor does not match the sort")
+    parsed: list[Any] = []
+    for (expr, _), value in zip(keys, values, strict=True):
+        if expr is col(Event.start_date) or expr is col(EventYear.start_date):
+            parsed.append(date.fromisoformat(value))
+        elif expr is col(Event.id) or expr is col(EventYear.event_id):
+            parsed.append(str(value))
+        else:
+            parsed.append(float(value))
+    return parsed
+
+
+def iter_events(
+    session: Session, filters: ResolvedFilters, *, today: date, batch: int = 500
+) -> Iterator[EventPublic]:
+    """Every matching event in date order, fetched a batch at a time through the keyset."""
+    after_values: list[Any] | None = None
+    while True:
+        rows, _ = page_of_events(
+            session, filters, sort="date", after_values=after_values, limit=batch
+        )
+        yield from assemble(session, [event for event, _ in rows], today, filters.reported_on)
+        if len(rows) < batch:
+            return
+        after_values = rows[-1][1]

@@ -1,0 +1,136 @@
+"""The application factory: settings in, a wired FastAPI app out."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app.actors.router import router as actors_router
+from app.core.cache import LRU, ResponseCacheMiddleware
+from app.core.config import Settings
+from app.core.db import build_engine
+from app.core.docs import install_docs
+from app.core.errors import install_error_handlers
+from app.core.health import router as health_router
+from app.core.http import HeadAsGetMiddleware, install_cache_handlers
+from app.core.limits import BodySizeLimitMiddleware, WriteRateLimiter
+from app.core.logs import configure_logging
+from app.core.migrate import migration_lock, upgrade
+from app.core.openapi import install_openapi
+from app.core.security import wrap_outside_error_handler
+from app.events.editing import router as editing_router
+from app.events.router import router as events_router
+from app.history.router import router as history_router
+from app.programs.router import router as programs_router
+from app.sources.router import router as sources_router
+from app.timeline.router import router as timeline_router
+from app.web.router import STATIC_PATH, page_assets
+from app.web.router import router as web_router
+from seed.loader import SEED_DIR, is_empty, load_dataset, read_and_check
+
+log = logging.getLogger("app.main")
+
+DESCRIPTION = """
+A curated, sourced timeline of international space cooperation and its break-ups: the ISS,
+the Artemis Accords, the Russia–China lunar station, Russia's planned ISS exit and more.
+
+Every event links to the news articles that report it, with the exact sentence that supports
+it. Where articles give different dates, each claim is shown with its source and the event is
+marked `disputed`. Filter by actor (names and aliases work: `Roscosmos`, `U.S.`), year,
+program, kind, status or source.
+"""
+
+
+def prepare_database(engine: Engine, settings: Settings, *, migrate: bool, seed: bool) -> None:
+    """Migrate and seed an empty database, once, even when several processes start together."""
+    if not (migrate or seed):
+        return
+    with migration_lock(engine) as conn:
+        if migrate:
+            upgrade(conn)
+        if seed:
+            with Session(bind=conn) as session:
+                if is_empty(session):
+                    dataset = read_and_check(SEED_DIR, settings.articles_dir)
+                    report = load_dataset(session, dataset)
+                    session.commit()
+                    log.info("seeded an empty database", extra={"seed": report.summary()})
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app and its engine; nothing connects until the app starts."""
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+    engine = build_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        prepare_database(engine, settings, migrate=settings.auto_migrate, seed=settings.auto_seed)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Space Cooperation Timeline",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.write_limiter = WriteRateLimiter(settings.write_rate_per_minute)
+    app.state.count_cache = LRU[int](4096)
+    install_error_handlers(app, settings.retry_after_seconds)
+    install_cache_handlers(app)
+    routers = (
+        timeline_router,
+        events_router,
+        editing_router,
+        actors_router,
+        programs_router,
+        sources_router,
+        history_router,
+        health_router,
+        web_router,
+    )
+    for router in routers:
+        app.include_router(router)
+    app.mount(STATIC_PATH, page_assets(), name="web-static")
+    install_docs(app)
+    install_openapi(app)
+    app.add_middleware(
+        ResponseCacheMiddleware,
+        engine=engine,
+        max_entries=settings.response_cache_entries,
+        connect_timeout=settings.db_connect_timeout,
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "HEAD", "OPTIONS", "POST", "PATCH", "DELETE"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "If-Match",
+            "If-None-Match",
+            "Idempotency-Key",
+            "X-Change-Reason",
+            "X-Request-ID",
+        ],
+        expose_headers=["Link", "ETag", "Location", "Retry-After", "X-Request-ID"],
+    )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HeadAsGetMiddleware)
+    wrap_outside_error_handler(app)
+    return app
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.operation_id or route.name

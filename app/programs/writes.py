@@ -1,0 +1,143 @@
+"""Creating, changing and deleting programs, with their history."""
+
+from typing import Any
+
+from pydantic import Field
+from sqlalchemy import column, delete, select, table
+from sqlmodel import Session, col
+
+from app.core.editing import (
+    REASON_HELP,
+    SLUG,
+    ConflictError,
+    InvalidDataError,
+    WriteModel,
+    never_null,
+)
+from app.core.names import distinct_aliases, lookup_key
+from app.history.models import Entity
+from app.history.service import Snapshot, record, record_update
+from app.programs.models import Program, ProgramAlias
+from app.programs.service import find_program_id
+
+_event_program = table("event_program", column("event_id"), column("program_id"))
+
+
+class ProgramCreate(WriteModel):
+    id: str = Field(pattern=SLUG, max_length=80, examples=["gateway"])
+    name: str = Field(min_length=1, max_length=200, examples=["Lunar Gateway"])
+    description: str | None = Field(default=None, max_length=2000)
+    aliases: list[str] = Field(default=[], max_length=50)
+    reason: str | None = Field(default=None, max_length=1000, description=REASON_HELP)
+
+
+class ProgramUpdate(WriteModel):
+    name: str | None = Field(
+        default=None, min_length=1, max_length=200, json_schema_extra=never_null
+    )
+    description: str | None = Field(default=None, max_length=2000)
+    aliases: list[str] | None = Field(default=None, max_length=50)
+    reason: str | None = Field(default=None, max_length=1000, description=REASON_HELP)
+
+
+def program_snapshot(session: Session, program: Program) -> Snapshot:
+    aliases = session.execute(
+        select(col(ProgramAlias.alias))
+        .where(col(ProgramAlias.program_id) == program.id)
+        .order_by(col(ProgramAlias.id))
+    ).scalars()
+    snapshot: dict[str, Any] = {"name": program.name, "description": program.description}
+    snapshot["aliases"] = list(aliases)
+    return snapshot
+
+
+def _check_names(session: Session, program_id: str, names: list[str]) -> None:
+    for name in names:
+        owner = find_program_id(session, name)
+        if owner is not None and owner != program_id:
+            raise ConflictError(f"'{name}' already names the program '{owner}'", program=owner)
+
+
+def _set_aliases(session: Session, program: Program, aliases: list[str]) -> None:
+    session.execute(delete(ProgramAlias).where(col(ProgramAlias.program_id) == program.id))
+    session.flush()
+    for alias in distinct_aliases(aliases, [program.id, program.name]):
+        session.add(ProgramAlias(program_id=program.id, alias=alias, key=lookup_key(alias)))
+
+
+def create_program(
+    session: Session, data: ProgramCreate, *, author: str, reason: str | None
+) -> Program:
+    if session.get(Program, data.id) is not None:
+        raise ConflictError(f"a program with id '{data.id}' already exists")
+    _check_names(session, data.id, [data.id, data.name, *data.aliases])
+    program = Program(id=data.id, name=data.name, description=data.description, updated_by=author)
+    session.add(program)
+    session.flush()
+    _set_aliases(session, program, data.aliases)
+    session.flush()
+    record(
+        session,
+        entity=Entity.program,
+        entity_id=program.id,
+        before=None,
+        after=program_snapshot(session, program),
+        author=author,
+        reason=reason,
+    )
+    return program
+
+
+def update_program(
+    session: Session, program: Program, data: ProgramUpdate, *, author: str, reason: str | None
+) -> Program:
+    before = program_snapshot(session, program)
+    if "name" in data.model_fields_set:
+        if data.name is None:
+            raise InvalidDataError("name cannot be null")
+        program.name = data.name
+    if "description" in data.model_fields_set:
+        program.description = data.description
+    _check_names(session, program.id, [program.name, *(data.aliases or [])])
+    if data.aliases is not None:
+        _set_aliases(session, program, data.aliases)
+    session.flush()
+    record_update(
+        session,
+        program,
+        entity=Entity.program,
+        before=before,
+        after=program_snapshot(session, program),
+        author=author,
+        reason=reason,
+    )
+    return program
+
+
+def delete_program(session: Session, program: Program, *, author: str, reason: str | None) -> None:
+    """Delete a program no event belongs to; 409 naming the events otherwise."""
+    events = (
+        session.execute(
+            select(_event_program.c.event_id)
+            .where(_event_program.c.program_id == program.id)
+            .order_by(_event_program.c.event_id)
+        )
+        .scalars()
+        .all()
+    )
+    if events:
+        raise ConflictError(
+            f"program '{program.id}' is still used by these events: {', '.join(events)}",
+            events=list(events),
+        )
+    record(
+        session,
+        entity=Entity.program,
+        entity_id=program.id,
+        before=program_snapshot(session, program),
+        after=None,
+        author=author,
+        reason=reason,
+    )
+    session.delete(program)
+    session.flush()

@@ -1,0 +1,121 @@
+"""The response cache: keyed by the data version, so every write path invalidates it."""
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from app.events.assembly import event_documents
+from app.events.models import Event, EventPublic
+from tests.conftest import Editing
+from tests.factories import actor, dataset, event, load
+from tests.mini import MINI
+
+Write = Callable[[Editing], Any]
+
+
+def _post_event(e: Editing) -> Any:
+    body = {
+        "id": "e-new",
+        "title": "New",
+        "summary": "New.",
+        "start_date": "2030-01-01",
+        "date_precision": "year",
+        "status": "planned",
+        "kind": "mission",
+        "actors": [{"id": "china", "role": "partner"}],
+        "citations": [{"source_id": "s1", "quote": "New."}],
+    }
+    return e.client.post("/api/v1/events", json=body, headers=e.auth)
+
+
+WRITES: dict[str, Write] = {
+    "create event": _post_event,
+    "update event": lambda e: e.client.patch(
+        "/api/v1/events/e2030", json={"title": "X"}, headers=e.auth
+    ),
+    "delete event": lambda e: e.client.delete("/api/v1/events/e2030", headers=e.auth),
+    "add citation": lambda e: e.client.post(
+        "/api/v1/events/e2030/citations", json={"source_id": "s2", "quote": "Q."}, headers=e.auth
+    ),
+    "update citation": lambda e: e.client.patch(
+        f"/api/v1/events/e2030/citations/{_first_citation(e)}",
+        json={"quote": "Changed."},
+        headers=e.auth,
+    ),
+    "create actor": lambda e: e.client.post(
+        "/api/v1/actors", json={"id": "jaxa", "name": "JAXA", "kind": "agency"}, headers=e.auth
+    ),
+    "rename actor": lambda e: e.client.patch(
+        "/api/v1/actors/china", json={"name": "PRC"}, headers=e.auth
+    ),
+    "rename program": lambda e: e.client.patch(
+        "/api/v1/programs/ilrs", json={"name": "L"}, headers=e.auth
+    ),
+    "retitle source": lambda e: e.client.patch(
+        "/api/v1/sources/s1", json={"title": "T"}, headers=e.auth
+    ),
+    "seed load": lambda e: load(
+        e.client.app.state.engine,
+        dataset(  # type: ignore[attr-defined]
+            actors=[actor("russia"), actor("china", name="Zhongguo")],
+            events=[event("e2030", 2030, [("china", "partner")], qualifier="by")],
+        ),
+    ),
+}
+
+
+def _first_citation(e: Editing) -> int:
+    return int(e.client.get("/api/v1/events/e2030").json()["citations"][0]["id"])
+
+
+@pytest.mark.parametrize("write", list(WRITES))
+def test_every_write_path_invalidates_cached_reads(editing: Editing, write: str) -> None:
+    client = editing.client
+    urls = [
+        "/api/v1/events?year=2030",
+        "/api/v1/events/facets",
+        "/api/v1/actors",
+        "/api/v1/timeline?year=2030",
+        "/api/v1/events.csv?year=2030",
+    ]
+    before = {url: client.get(url) for url in urls}
+    for url, response in before.items():  # served again from the cache, unchanged
+        again = client.get(url)
+        assert (again.content, again.headers["etag"]) == (
+            response.content,
+            response.headers["etag"],
+        )
+    result = WRITES[write](editing)
+    assert getattr(result, "status_code", 200) < 300
+    after = {url: client.get(url) for url in urls}
+    assert all(after[u].headers["etag"] != before[u].headers["etag"] for u in urls)
+    assert any(after[u].content != before[u].content for u in urls)
+
+
+def test_a_cached_response_answers_if_none_match(mini: TestClient) -> None:
+    first = mini.get("/api/v1/events?kind=mission")
+    mini.get("/api/v1/events?kind=mission")  # now from the cache
+    cached = mini.get(
+        "/api/v1/events?kind=mission", headers={"If-None-Match": first.headers["etag"]}
+    )
+    assert (cached.status_code, cached.content) == (304, b"")
+    assert cached.headers["x-request-id"]
+
+
+def test_event_documents_are_exactly_the_documented_shape(mini: TestClient) -> None:
+    """The read path skips validating its own output; this holds it to EventPublic."""
+    engine = mini.app.state.engine  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        events = session.execute(select(Event).order_by(col(Event.id))).scalars().all()
+        documents = event_documents(session, events, date(2026, 1, 1))
+    assert len(documents) == len(MINI.events)
+    for document in documents:
+        model = EventPublic.model_validate(document)
+        assert orjson.loads(orjson.dumps(document)) == model.model_dump(mode="json")
+        assert list(document) == list(EventPublic.model_fields)
