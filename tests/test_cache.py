@@ -119,3 +119,42 @@ def test_event_documents_are_exactly_the_documented_shape(mini: TestClient) -> N
         model = EventPublic.model_validate(document)
         assert orjson.loads(orjson.dumps(document)) == model.model_dump(mode="json")
         assert list(document) == list(EventPublic.model_fields)
+
+
+def _without_request_id(response: Any) -> list[tuple[str, str]]:
+    return sorted((k, v) for k, v in response.headers.items() if k != "x-request-id")
+
+
+def test_a_cache_hit_answers_exactly_as_the_app_did(mini: TestClient) -> None:
+    url = "/api/v1/events?actor=china"
+    first = mini.get(url)
+    hit = mini.get(url)
+    assert hit.content == first.content
+    assert _without_request_id(hit) == _without_request_id(first)
+    assert hit.headers["x-content-type-options"] == "nosniff"
+    assert hit.headers["x-request-id"] != first.headers["x-request-id"]
+
+
+def test_cached_answers_follow_the_origin_asking(mini: TestClient) -> None:
+    """CORS headers depend on the Origin: a browser must not be answered from an entry
+    filled for a request without one, nor the other way round."""
+    url = "/api/v1/events?kind=agreement"
+    plain = mini.get(url)
+    assert "access-control-allow-origin" not in plain.headers
+    origin = {"Origin": "https://newsroom.example"}
+    browser = mini.get(url, headers=origin)
+    assert browser.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-origin" not in mini.get(url).headers
+    revalidated = mini.get(url, headers={**origin, "If-None-Match": browser.headers["etag"]})
+    assert revalidated.status_code == 304
+    assert revalidated.headers["access-control-allow-origin"] == "*"
+    assert "ETag" in revalidated.headers["access-control-expose-headers"]
+
+
+def test_head_is_answered_from_the_cache_without_a_body(mini: TestClient) -> None:
+    url = "/api/v1/events?status=planned"
+    head_before = mini.head(url)  # a miss: the app answers it
+    got = mini.get(url)
+    head = mini.head(url)
+    assert (head.status_code, head.content, head_before.content) == (200, b"", b"")
+    assert _without_request_id(head) == _without_request_id(got) == _without_request_id(head_before)

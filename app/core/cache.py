@@ -51,13 +51,28 @@ class LRU(Generic[V]):
 
 
 CachedResponse = tuple[int, list[tuple[bytes, bytes]], bytes]
+VERSION_SQL = "SELECT version FROM data_version WHERE id = 1"
+
+
+# What a 304 keeps of the cached answer: its validators and what CORS needs to read it.
+_KEPT_ON_304 = (
+    b"etag",
+    b"cache-control",
+    b"vary",
+    b"access-control-allow-origin",
+    b"access-control-allow-credentials",
+    b"access-control-expose-headers",
+)
 
 
 class ResponseCacheMiddleware:
-    """Serve repeated API GETs from memory, keyed by the data version and the whole request.
+    """Serve repeated API GETs (and HEADs) from memory, keyed by the data version and the whole
+    request, Origin included.
 
-    Sits inside the CORS, request-id and logging layers, so those behave exactly as on a
-    miss; a matching If-None-Match is answered 304 from the cached ETag.
+    Sits inside the request-id/logging and security-header layers and outside everything
+    else, so a hit is logged like any answer and costs one read of the data version; the
+    cached headers are those the inner layers (CORS among them) gave the first answer. A
+    matching If-None-Match is answered 304 from the cached ETag.
     """
 
     def __init__(
@@ -76,6 +91,7 @@ class ResponseCacheMiddleware:
         self.local = engine.dialect.name == "sqlite"
         self.connect_timeout = connect_timeout
         self._own: Any = None
+        self._cursor: Any = None
         self._async: psycopg.AsyncConnection[Any] | None = None
 
     async def _remote_version(self) -> int:
@@ -88,7 +104,7 @@ class ResponseCacheMiddleware:
                     self._async = await psycopg.AsyncConnection.connect(
                         dsn, autocommit=True, connect_timeout=self.connect_timeout
                     )
-                cursor = await self._async.execute("SELECT version FROM data_version WHERE id = 1")
+                cursor = await self._async.execute(VERSION_SQL, prepare=True)
                 row = await cursor.fetchone()
             return int(row[0]) if row else 0
         except BaseException:
@@ -102,25 +118,21 @@ class ResponseCacheMiddleware:
         """The version from a connection of the event loop's own, never from the pool: the
         loop must not wait for pooled connections that only the loop can give back."""
         try:
-            if self._own is None:
+            if self._cursor is None:
                 self._own = self.engine.raw_connection()
-            cursor = self._own.cursor()
-            try:
-                cursor.execute("SELECT version FROM data_version WHERE id = 1")
-                row = cursor.fetchone()
-            finally:
-                cursor.close()
+                self._cursor = self._own.driver_connection.cursor()
+            row = self._cursor.execute(VERSION_SQL).fetchone()
             return int(row[0]) if row else 0
         except Exception:
-            if self._own is not None:
-                self._own.invalidate()
-                self._own = None
+            own, self._own, self._cursor = self._own, None, None
+            if own is not None:
+                own.invalidate()
             raise
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] != "http"
-            or scope["method"] != "GET"
+            or scope["method"] not in ("GET", "HEAD")
             or not scope["path"].startswith("/api/")
         ):
             await self.app(scope, receive, send)
@@ -142,27 +154,33 @@ class ResponseCacheMiddleware:
             datetime.now(UTC).date(),  # "planned date passed" changes with the day
             scope.get("scheme"),
             headers.get(b"host"),
+            headers.get(b"origin"),  # CORS answers depend on it
             scope["path"],
             tuple(sorted(scope.get("query_string", b"").split(b"&"))),
         )
         hit = self.cache.get(key)
+        head = scope["method"] == "HEAD"
         if hit is not None:
-            await self._replay(hit, headers.get(b"if-none-match"), send)
-            return
-        await self._fill(key, scope, receive, send)
+            await self._replay(hit, headers.get(b"if-none-match"), send, head)
+        elif head:
+            await self.app(scope, receive, send)
+        else:
+            await self._fill(key, scope, receive, send)
 
-    async def _replay(self, hit: CachedResponse, if_none_match: bytes | None, send: Send) -> None:
+    async def _replay(
+        self, hit: CachedResponse, if_none_match: bytes | None, send: Send, head: bool
+    ) -> None:
         status, headers, body = hit
         etag = next((v for k, v in headers if k == b"etag"), None)
         if etag is not None and if_none_match is not None:
             tags = {t.strip().removeprefix(b"W/") for t in if_none_match.split(b",")}
             if etag in tags or b"*" in tags:
-                kept = [(k, v) for k, v in headers if k in (b"etag", b"cache-control")]
+                kept = [(k, v) for k, v in headers if k in _KEPT_ON_304]
                 await send({"type": "http.response.start", "status": 304, "headers": kept})
                 await send({"type": "http.response.body", "body": b""})
                 return
         await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.body", "body": b"" if head else body})
 
     async def _fill(self, key: Any, scope: Scope, receive: Receive, send: Send) -> None:
         start: Message | None = None

@@ -1,10 +1,10 @@
 """Structured JSON logs and the request-id / access-log middleware."""
 
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 from typing import Any
 
 import orjson
@@ -19,9 +19,18 @@ class JsonFormatter(logging.Formatter):
 
     _skip = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._second = -1
+        self._stamp = ""
+
     def format(self, record: logging.LogRecord) -> str:
+        second = int(record.created)
+        if second != self._second:  # one strftime a second, not one a line
+            self._stamp = self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z")
+            self._second = second
         entry: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "time": self._stamp,
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -54,7 +63,7 @@ class RequestIdMiddleware:
         incoming = next(
             (v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), ""
         )
-        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
@@ -71,14 +80,19 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            access_log.info(
-                "request",
-                extra={
+            if access_log.isEnabledFor(logging.INFO):
+                # makeRecord + handle, as Logger.info does, without walking the stack for the
+                # caller's file and line: the JSON line shows neither.
+                fields = {
                     "method": scope["method"],
                     "path": scope["path"],
                     "query": scope.get("query_string", b"").decode("latin-1")[:500],
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                     "request_id": request_id,
-                },
-            )
+                }
+                access_log.handle(
+                    access_log.makeRecord(
+                        access_log.name, logging.INFO, "", 0, "request", (), None, extra=fields
+                    )
+                )

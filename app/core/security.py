@@ -4,7 +4,6 @@ from collections.abc import Callable
 
 import orjson
 from fastapi import FastAPI
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import PROBLEM_BASE, PROBLEM_JSON
@@ -24,6 +23,8 @@ SECURITY_HEADERS = (
 class SecurityHeadersMiddleware:
     """Add the security headers to every response that does not set them itself."""
 
+    _headers = [(name.lower().encode(), value.encode()) for name, value in SECURITY_HEADERS]
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -34,10 +35,10 @@ class SecurityHeadersMiddleware:
 
         async def send_secured(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(raw=list(message.get("headers", [])))
-                for name, value in SECURITY_HEADERS:
-                    headers.setdefault(name, value)
-                message["headers"] = headers.raw
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [h for h in self._headers if h[0] not in present]
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_secured)
@@ -80,15 +81,19 @@ def _has_nul(scope: Scope) -> bool:
     return "\x00" in scope["path"] or b"%00" in query or b"\x00" in query
 
 
-def wrap_outside_error_handler(app: FastAPI) -> None:
-    """Security headers, request ids and the NUL check around the whole stack, 500s included.
+def wrap_outside_error_handler(app: FastAPI, cache: Callable[[ASGIApp], ASGIApp]) -> None:
+    """Security headers, request ids, the response cache and the NUL check around the whole
+    stack, 500s included.
 
     Middleware added with `add_middleware` sits inside Starlette's ServerErrorMiddleware,
-    which answers unhandled exceptions on its own: its 500s would carry neither.
+    which answers unhandled exceptions on its own: its 500s would carry neither. The cache
+    sits right inside the request-id layer, so a hit is logged and secured like any answer
+    and skips every other layer.
     """
     build: Callable[[], ASGIApp] = app.build_middleware_stack
 
     def build_secured() -> ASGIApp:
-        return SecurityHeadersMiddleware(RequestIdMiddleware(RejectNulMiddleware(build())))
+        inner = RejectNulMiddleware(build())
+        return SecurityHeadersMiddleware(RequestIdMiddleware(cache(inner)))
 
     app.build_middleware_stack = build_secured  # type: ignore[method-assign]
