@@ -17,7 +17,7 @@ from app.core.config import Settings
 from app.core.db import build_engine
 from app.core.errors import ProblemError
 from app.core.migrate import downgrade, migration_lock, upgrade
-from app.main import prepare_database
+from app.main import build_missing_documents, prepare_database
 from app.timeline.export import export_files
 from seed.loader import (
     SEED_DIR,
@@ -75,6 +75,8 @@ def migrate(
     engine = build_engine(Settings())
     with migration_lock(engine) as conn:
         (downgrade if down else upgrade)(conn, revision)
+        if not down and revision == "head":
+            build_missing_documents(conn)
     engine.dispose()
     typer.echo(f"database at {revision}")
 

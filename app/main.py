@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from app.actors.router import router as actors_router
@@ -23,6 +23,7 @@ from app.core.logs import configure_logging
 from app.core.migrate import migration_lock, upgrade
 from app.core.openapi import install_openapi
 from app.core.security import wrap_outside_error_handler
+from app.events import documents
 from app.events.editing import router as editing_router
 from app.events.router import router as events_router
 from app.history.router import router as history_router
@@ -46,6 +47,15 @@ program, kind, status or source.
 """
 
 
+def build_missing_documents(conn: Connection) -> None:
+    """Store the documents of events that have none (events older than the table)."""
+    with Session(bind=conn) as session:
+        built = documents.store_missing(session)
+        session.commit()
+    if built:
+        log.info("stored event documents", extra={"events": built})
+
+
 def prepare_database(engine: Engine, settings: Settings, *, migrate: bool, seed: bool) -> None:
     """Migrate and seed an empty database, once, even when several processes start together."""
     if not (migrate or seed):
@@ -53,6 +63,7 @@ def prepare_database(engine: Engine, settings: Settings, *, migrate: bool, seed:
     with migration_lock(engine) as conn:
         if migrate:
             upgrade(conn)
+            build_missing_documents(conn)
         if seed:
             with Session(bind=conn) as session:
                 if is_empty(session):

@@ -23,6 +23,7 @@ from app.core.migrate import migration_lock
 from app.core.models import utcnow
 from app.core.names import distinct_aliases, lookup_key
 from app.core.versioning import bump_data_version
+from app.events import documents
 from app.events.derived import refresh
 from app.events.models import Citation, Event, EventActor, EventProgram
 from app.events.writes import citation_snapshot, event_snapshot
@@ -112,6 +113,9 @@ def load_dataset(session: Session, dataset: Dataset, *, force: bool = False) -> 
     changed = report.added + report.updated
     if changed:
         refresh(session, [c.removeprefix("event ") for c in changed if c.startswith("event ")])
+        if any(not c.startswith("event ") for c in report.updated):
+            # A renamed actor, program or source shows in events that did not change.
+            documents.store(session)
         bump_data_version(session)
     return report
 

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from app.events import router as events_router
 from app.events.assembly import event_documents
 from app.events.models import Event, EventPublic
 from tests.conftest import Editing
@@ -158,3 +159,43 @@ def test_head_is_answered_from_the_cache_without_a_body(mini: TestClient) -> Non
     head = mini.head(url)
     assert (head.status_code, head.content, head_before.content) == (200, b"", b"")
     assert _without_request_id(head) == _without_request_id(got) == _without_request_id(head_before)
+
+
+@pytest.mark.parametrize("write", list(WRITES))
+def test_stored_documents_follow_every_write_path(editing: Editing, write: str) -> None:
+    """The list reads each event's stored JSON; after any write it must still be exactly
+    what the detail route builds from the tables."""
+    client = editing.client
+    result = WRITES[write](editing)
+    assert getattr(result, "status_code", 200) < 300
+    listed = client.get("/api/v1/events", params={"limit": 200}).json()["items"]
+    assert listed, "the dataset has events"
+    for item in listed:
+        assert item == client.get(f"/api/v1/events/{item['id']}").json()
+
+
+def test_stored_documents_say_whether_a_planned_date_has_passed_today(
+    editing: Editing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = {
+        "id": "e-exit",
+        "title": "Planned exit",
+        "summary": "Planned.",
+        "start_date": "2024-01-01",
+        "date_precision": "year",
+        "status": "planned",
+        "kind": "withdrawal",
+        "actors": [{"id": "russia", "role": "withdrawing"}],
+        "citations": [{"source_id": "s1", "quote": "Planned."}],
+    }
+    created = editing.client.post("/api/v1/events", json=body, headers=editing.auth)
+    assert created.status_code == 201, created.text
+
+    def shown(limit: int) -> bool:
+        page = editing.client.get("/api/v1/events", params={"year": 2024, "limit": limit})
+        (item,) = [i for i in page.json()["items"] if i["id"] == "e-exit"]
+        return bool(item["planned_date_passed"])
+
+    assert shown(50) is True
+    monkeypatch.setattr(events_router, "today", lambda: date(2024, 6, 1))
+    assert shown(49) is False  # another URL: not the cached answer

@@ -17,6 +17,7 @@ from app.core.editing import (
     never_null,
 )
 from app.core.names import distinct_aliases, lookup_key
+from app.events import documents
 from app.history.models import Entity
 from app.history.service import Snapshot, record, record_update
 
@@ -122,7 +123,7 @@ def update_actor(
     if data.aliases is not None:
         _set_aliases(session, actor, data.aliases)
     session.flush()
-    record_update(
+    changed = record_update(
         session,
         actor,
         entity=Entity.actor,
@@ -131,6 +132,8 @@ def update_actor(
         author=author,
         reason=reason,
     )
+    if changed:  # the events showing it show the change
+        documents.store_naming(session, actor=actor.id)
     return actor
 
 

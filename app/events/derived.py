@@ -1,9 +1,11 @@
-"""Rows derived from events — the search index and the year index — kept in step with them."""
+"""Rows derived from events — the search index, the year index and the stored documents —
+kept in step with them."""
 
 from collections.abc import Sequence
 
 from sqlmodel import Session
 
+from app.events import documents
 from app.events.search import reindex
 from app.events.years import reindex_years
 
@@ -13,3 +15,4 @@ def refresh(session: Session, event_ids: Sequence[str] | None = None) -> None:
     transaction."""
     reindex(session, event_ids)
     reindex_years(session, event_ids)
+    documents.store(session, event_ids)

@@ -110,17 +110,31 @@ class EventYear(SQLModel, table=True):
     """One row for each year an event covers: the index behind `year=` and the timeline.
 
     Ordered by (year, start_date, event_id), a year's events come out already sorted, so a
-    page costs the same whatever the table's size. Maintained with the event's dates.
+    page costs the same whatever the table's size. Maintained with the event's dates. The
+    (event_id, year, start_date) index answers "is this event in that year, and when" from
+    the index alone, for queries driven by a few actors' events.
     """
 
     __tablename__ = "event_year"
-    __table_args__ = (Index("ix_event_year_event_id", "event_id"),)
+    __table_args__ = (Index("ix_event_year_event_id_year", "event_id", "year", "start_date"),)
 
     year: int = Field(primary_key=True)
     start_date: date = Field(primary_key=True)
     event_id: str = Field(
         foreign_key="event.id", primary_key=True, ondelete="CASCADE", max_length=120
     )
+
+
+class EventDocument(SQLModel, table=True):
+    """Each event's JSON as the list shows it, built at write time (app/events/documents.py):
+    a page of events is read from here rather than assembled from five tables."""
+
+    __tablename__ = "event_document"
+
+    event_id: str = Field(
+        foreign_key="event.id", primary_key=True, ondelete="CASCADE", max_length=120
+    )
+    body: str = Field(sa_type=Text)
 
 
 class CitationBase(SQLModel):

@@ -12,6 +12,7 @@ from app.core.deps import SettingsDep
 from app.core.errors import InvalidCursorError, NotFoundError
 from app.core.http import DataETag, document_response, json_response
 from app.core.pagination import Page, Pager
+from app.events import documents
 from app.events.assembly import event_documents
 from app.events.deps import EventFilterParams, EventListParams, EventViewParams, ValidEvent
 from app.events.facets import Facets, facets
@@ -48,19 +49,37 @@ def event_page(
     session: SessionDep,
     secret: str,
     params: EventListParams,
+    *,
+    fragments: bool = False,
 ) -> dict[str, Any]:
-    """A page of events, in their JSON shape, for the list and the timeline views."""
+    """A page of events, in their JSON shape, for the list and the timeline views.
+
+    With `fragments`, items are the events' stored JSON, ready for orjson to embed, when
+    every event on the page has one (the list's route: it only serialises them).
+    """
     pager = Pager(request, secret, params.cursor, params.limit)
     filters = resolve_filters(session, params)
+    # Stored documents show every citation: `as_reported_on` builds its own.
+    stored = fragments and filters.reported_on is None
     try:
         rows, _ = page_of_events(
-            session, filters, sort=params.sort, after_values=pager.after, limit=params.limit + 1
+            session,
+            filters,
+            sort=params.sort,
+            after_values=pager.after,
+            limit=params.limit + 1,
+            with_documents=stored,
         )
     except (ValueError, TypeError):
         raise InvalidCursorError("the cursor does not fit this query") from None
     more = len(rows) > params.limit
     rows = rows[: params.limit]
-    items = event_documents(session, [event for event, _ in rows], today(), filters.reported_on)
+    events = [event for event, _ in rows]
+    day = today()
+    if stored and all(e.document is not None for e in events):
+        items = [documents.shown(e.document, e.status, e.span_end, day) for e in events]
+    else:
+        items = event_documents(session, events, day, filters.reported_on)
     total = cached_count(request, lambda: count_events(session, filters))
     return pager.body(response, items, total, rows[-1][1] if more else None)
 
@@ -84,7 +103,7 @@ def list_events(
 
     Follow `next_cursor` (or the `Link: rel="next"` header) for the next page.
     """
-    page = event_page(request, response, session, settings.cursor_secret, params)
+    page = event_page(request, response, session, settings.cursor_secret, params, fragments=True)
     return json_response(page, response)
 
 

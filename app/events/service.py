@@ -19,6 +19,7 @@ from app.events.models import (
     Citation,
     Event,
     EventActor,
+    EventDocument,
     EventProgram,
     EventPublic,
     EventYear,
@@ -47,6 +48,26 @@ class ResolvedFilters:
     min_sources: int | None = None
     reported_on: date | None = None
     changed_since: datetime | None = None
+    # The actors' events are few (FEW_LINKS or less): read them through the actor index
+    # rather than probing every event of the period in date order.
+    few_actor_events: bool = False
+
+
+# Below this many event links, fetching an actor's events and sorting them beats walking a
+# year's events in order and probing each (measured in bench/, docs/performance.md).
+FEW_LINKS = 2500
+
+
+def _few_links(session: Session, actor_ids: set[str], role: str | None) -> bool:
+    """Whether these actors have fewer than FEW_LINKS event links; reads at most that many
+    index entries."""
+    links = select(col(EventActor.event_id)).where(col(EventActor.actor_id).in_(sorted(actor_ids)))
+    if role is not None:
+        links = links.where(col(EventActor.role) == role)
+    found = session.execute(
+        select(func.count()).select_from(links.limit(FEW_LINKS).subquery())
+    ).scalar_one()
+    return bool(found < FEW_LINKS)
 
 
 def resolve_filters(session: Session, params: EventFilters) -> ResolvedFilters:
@@ -76,10 +97,13 @@ def resolve_filters(session: Session, params: EventFilters) -> ResolvedFilters:
             sources.append(source_id)
     if unknown:
         raise UnknownValueError(unknown)
+    role = params.role.value if params.role else None
+    everyone = set().union(*groups)
     return ResolvedFilters(
         actor_groups=groups,
         match_all=params.actor_match == "all",
-        role=params.role.value if params.role else None,
+        role=role,
+        few_actor_events=bool(groups) and _few_links(session, everyone, role),
         years=list(params.year),
         start_bound=params.start_bound,
         end_bound=params.end_bound,
@@ -94,7 +118,17 @@ def resolve_filters(session: Session, params: EventFilters) -> ResolvedFilters:
     )
 
 
-def _involving(actor_ids: set[str] | None, role: str | None) -> ColumnElement[bool]:
+def _involving(
+    actor_ids: set[str] | None, role: str | None, few: bool = False
+) -> ColumnElement[bool]:
+    if few and actor_ids is not None:
+        # The actors' few events, from the (actor_id, role, event_id) index, drive the query.
+        listed = select(col(EventActor.event_id)).where(
+            col(EventActor.actor_id).in_(sorted(actor_ids))
+        )
+        if role is not None:
+            listed = listed.where(col(EventActor.role) == role)
+        return col(Event.id).in_(listed)
     # A probe of the (event_id, actor_id, role) key per candidate event: cheap when the
     # candidates come in page order from an index and the scan stops after a page.
     links = select(col(EventActor.event_id)).where(col(EventActor.event_id) == col(Event.id))
@@ -133,7 +167,8 @@ def where_clauses(
         if filters.match_all:
             clauses += [_involving(group, filters.role) for group in filters.actor_groups]
         else:
-            clauses.append(_involving(set().union(*filters.actor_groups), filters.role))
+            everyone = set().union(*filters.actor_groups)
+            clauses.append(_involving(everyone, filters.role, filters.few_actor_events))
     elif filters.role is not None:
         clauses.append(_involving(None, filters.role))
     if filters.years and not by_year:
@@ -204,13 +239,19 @@ def page_of_events(
     sort: str | None,
     after_values: Sequence[Any] | None,
     limit: int,
+    with_documents: bool = False,
 ) -> tuple[list[tuple[Any, list[Any]]], list[tuple[Any, bool]]]:
     """Up to `limit` events after the cursor position, each with its sort key values.
 
-    Also returns the sort keys used, so the caller can check and make cursors.
+    With `with_documents`, each row also has the event's stored `document` (None if it has
+    none yet). Also returns the sort keys used, so the caller can check and make cursors.
     """
     dialect = _dialect(session)
     query = select(*Event.__table__.c)  # type: ignore[attr-defined]
+    if with_documents:
+        query = query.outerjoin(
+            EventDocument, col(EventDocument.event_id) == col(Event.id)
+        ).add_columns(col(EventDocument.body).label("document"))
     score = None
     if filters.terms is not None:
         found = search.matches(dialect, filters.terms, filters.reported_on)

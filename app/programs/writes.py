@@ -15,6 +15,7 @@ from app.core.editing import (
     never_null,
 )
 from app.core.names import distinct_aliases, lookup_key
+from app.events import documents
 from app.history.models import Entity
 from app.history.service import Snapshot, record, record_update
 from app.programs.models import Program, ProgramAlias
@@ -102,7 +103,7 @@ def update_program(
     if data.aliases is not None:
         _set_aliases(session, program, data.aliases)
     session.flush()
-    record_update(
+    changed = record_update(
         session,
         program,
         entity=Entity.program,
@@ -111,6 +112,8 @@ def update_program(
         author=author,
         reason=reason,
     )
+    if changed:  # the events showing it show the change
+        documents.store_naming(session, program=program.id)
     return program
 
 

@@ -17,6 +17,7 @@ from app.core.editing import (
     never_null,
 )
 from app.core.names import slugify
+from app.events import documents
 from app.history.models import Entity
 from app.history.service import Snapshot, record, record_update
 from app.sources.models import Source
@@ -147,7 +148,7 @@ def update_source(
             raise InvalidDataError(f"{name} cannot be null")
     _apply(source, values)
     session.flush()
-    record_update(
+    changed = record_update(
         session,
         source,
         entity=Entity.source,
@@ -156,6 +157,8 @@ def update_source(
         author=author,
         reason=reason,
     )
+    if changed:  # the events showing it show the change
+        documents.store_naming(session, source=source.id)
     return source
 
 
