@@ -25,7 +25,9 @@ from app.core.openapi import install_openapi
 from app.core.security import wrap_outside_error_handler
 from app.events import documents
 from app.events.editing import router as editing_router
+from app.events.fastlist import FastListMiddleware
 from app.events.router import router as events_router
+from app.events.service import ResolvedFilters
 from app.history.router import router as history_router
 from app.programs.router import router as programs_router
 from app.sources.router import router as sources_router
@@ -100,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.write_limiter = WriteRateLimiter(settings.write_rate_per_minute)
     app.state.count_cache = LRU[int](4096)
+    app.state.filter_cache = LRU[ResolvedFilters](4096)
     install_error_handlers(app, settings.retry_after_seconds)
     install_cache_handlers(app)
     routers = (
@@ -118,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount(STATIC_PATH, page_assets(), name="web-static")
     install_docs(app)
     install_openapi(app)
+    app.add_middleware(FastListMiddleware)  # innermost: its answers pass every layer
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

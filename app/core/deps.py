@@ -7,7 +7,8 @@ from fastapi import Depends, Request
 from app.core.config import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
+    # async: FastAPI would run a plain function in the thread pool, a hop for a lookup.
     settings: Settings = request.app.state.settings
     return settings
 

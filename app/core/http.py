@@ -6,9 +6,11 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Depends, FastAPI, Request, Response
 from pydantic import BaseModel
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.db import SessionDep
 from app.core.errors import ProblemError
 from app.core.versioning import read_data_version
 
@@ -41,21 +43,32 @@ def make_etag(*parts: object) -> str:
     return f'"{digest}"'
 
 
-def data_etag(request: Request, response: Response, session: SessionDep) -> str:
+async def data_etag(request: Request, response: Response) -> str:
     """The ETag of a response computed from the filters: the data version and the full URL.
 
-    Read first, so a matching If-None-Match is answered before any other query.
+    Decided before any other query, so a matching If-None-Match costs nothing more. The
+    version is the one the response cache read for this request; only when that read
+    failed is it read here, in the thread pool (and fails there with a clear 503).
     """
-    query = sorted(request.query_params.multi_items())
-    version = getattr(request.state, "data_version", None)
+    version: int | None = getattr(request.state, "data_version", None)
     if version is None:
-        version = read_data_version(session)
-    etag = make_etag(version, request.url.path, query)
+        version = await run_in_threadpool(_read_version, request.app.state.engine)
+    etag = data_etag_of(request, version)
     if matches(request, etag):
         raise NotModifiedError(etag)
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = CACHE_CONTROL
     return etag
+
+
+def data_etag_of(request: Request, version: int) -> str:
+    """The ETag of a filtered read at this data version."""
+    return make_etag(version, request.url.path, sorted(request.query_params.multi_items()))
+
+
+def _read_version(engine: Engine) -> int:
+    with Session(engine) as session:
+        return read_data_version(session)
 
 
 DataETag = Annotated[str, Depends(data_etag)]

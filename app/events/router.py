@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from sqlmodel import Session
 
 from app.core.cache import LRU
 from app.core.db import SessionDep
@@ -16,8 +17,14 @@ from app.events import documents
 from app.events.assembly import event_documents
 from app.events.deps import EventFilterParams, EventListParams, EventViewParams, ValidEvent
 from app.events.facets import Facets, facets
+from app.events.filters import EventFilters
 from app.events.models import EventPublic
-from app.events.service import count_events, page_of_events, resolve_filters
+from app.events.service import (
+    ResolvedFilters,
+    count_events,
+    page_of_events,
+    resolve_filters,
+)
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
@@ -29,17 +36,30 @@ def today() -> date:
 _NOT_FILTERS = {"cursor", "limit", "sort", "format"}
 
 
+def _filter_key(request: Request) -> tuple[Any, ...]:
+    return tuple(sorted(p for p in request.query_params.multi_items() if p[0] not in _NOT_FILTERS))
+
+
 def cached_count(request: Request, count: Callable[[], int]) -> int:
     """`total` for these filters, counted once per data version (pages and sorts share it)."""
     version = getattr(request.state, "data_version", None)
     if version is None:
         return count()
-    filters = tuple(
-        sorted(p for p in request.query_params.multi_items() if p[0] not in _NOT_FILTERS)
-    )
     counts: LRU[int] = request.app.state.count_cache
     return counts.get_or_make(
-        (version, request.url.path.startswith("/api/v1/timeline"), filters), count
+        (version, request.url.path.startswith("/api/v1/timeline"), _filter_key(request)), count
+    )
+
+
+def cached_filters(request: Request, session: Session, params: EventFilters) -> ResolvedFilters:
+    """The filters with names resolved to ids, once per data version: which actors an actor
+    includes, and how to query them, changes only when the data does."""
+    version = getattr(request.state, "data_version", None)
+    if version is None:
+        return resolve_filters(session, params)
+    resolved: LRU[ResolvedFilters] = request.app.state.filter_cache
+    return resolved.get_or_make(
+        (version, _filter_key(request)), lambda: resolve_filters(session, params)
     )
 
 
@@ -58,7 +78,7 @@ def event_page(
     every event on the page has one (the list's route: it only serialises them).
     """
     pager = Pager(request, secret, params.cursor, params.limit)
-    filters = resolve_filters(session, params)
+    filters = cached_filters(request, session, params)
     # Stored documents show every citation: `as_reported_on` builds its own.
     stored = fragments and filters.reported_on is None
     try:
@@ -94,7 +114,6 @@ def event_page(
 def list_events(
     request: Request,
     response: Response,
-    session: SessionDep,
     settings: SettingsDep,
     _etag: DataETag,
     params: EventListParams,
@@ -103,7 +122,12 @@ def list_events(
 
     Follow `next_cursor` (or the `Link: rel="next"` header) for the next page.
     """
-    page = event_page(request, response, session, settings.cursor_secret, params, fragments=True)
+    # The busiest route opens its session here, in the one thread-pool call FastAPI makes
+    # for it, rather than as a dependency entered and left in two more.
+    with Session(request.app.state.engine) as session:
+        page = event_page(
+            request, response, session, settings.cursor_secret, params, fragments=True
+        )
     return json_response(page, response)
 
 

@@ -30,9 +30,10 @@ from app.sources.models import Source
 from app.sources.service import find_source_id, suggest_sources
 
 
-@dataclass
+@dataclass(frozen=True)
 class ResolvedFilters:
-    """Filters with every name resolved to ids, ready to become SQL."""
+    """Filters with every name resolved to ids, ready to become SQL (shared by the requests
+    of a data version: never changed once made)."""
 
     actor_groups: list[set[str]] = field(default_factory=list)
     match_all: bool = False
