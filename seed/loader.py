@@ -26,6 +26,7 @@ from app.core.versioning import bump_data_version
 from app.events import documents
 from app.events.derived import refresh
 from app.events.models import Citation, Event, EventActor, EventProgram
+from app.events.reach import reindex_reach
 from app.events.writes import citation_snapshot, event_snapshot
 from app.history.models import Entity
 from app.history.service import Snapshot
@@ -116,6 +117,8 @@ def load_dataset(session: Session, dataset: Dataset, *, force: bool = False) -> 
         if any(not c.startswith("event ") for c in report.updated):
             # A renamed actor, program or source shows in events that did not change.
             documents.store(session)
+        if any(c.startswith("actor ") for c in report.updated):
+            reindex_reach(session)  # an actor may have moved in the hierarchy
         bump_data_version(session)
     return report
 

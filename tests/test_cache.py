@@ -55,6 +55,9 @@ WRITES: dict[str, Write] = {
     "rename actor": lambda e: e.client.patch(
         "/api/v1/actors/china", json={"name": "PRC"}, headers=e.auth
     ),
+    "move actor": lambda e: e.client.patch(
+        "/api/v1/actors/roscosmos", json={"parent_id": "china"}, headers=e.auth
+    ),
     "rename program": lambda e: e.client.patch(
         "/api/v1/programs/ilrs", json={"name": "L"}, headers=e.auth
     ),
@@ -199,3 +202,26 @@ def test_stored_documents_say_whether_a_planned_date_has_passed_today(
     assert shown(50) is True
     monkeypatch.setattr(events_router, "today", lambda: date(2024, 6, 1))
     assert shown(49) is False  # another URL: not the cached answer
+
+
+@pytest.mark.parametrize("write", list(WRITES))
+def test_actor_year_pages_follow_every_write_path(editing: Editing, write: str) -> None:
+    """`actor=` with `year=` reads the event_reach index; after any write it must list what
+    the same actor over the same dates (`from`/`to`, read another way) lists."""
+    client = editing.client
+    result = WRITES[write](editing)
+    assert getattr(result, "status_code", 200) < 300
+    actors = [a["id"] for a in client.get("/api/v1/actors", params={"limit": 200}).json()["items"]]
+
+    def ids(**params: Any) -> list[str]:
+        page = client.get("/api/v1/events", params={**params, "limit": 200})
+        assert page.status_code == 200, page.text
+        return [item["id"] for item in page.json()["items"]]
+
+    found = 0
+    for actor_id in actors:
+        for year in (2021, 2024, 2030):
+            listed = ids(actor=actor_id, year=year)
+            assert listed == ids(actor=actor_id, **{"from": str(year), "to": str(year)})
+            found += len(listed)
+    assert found, "some actor has events in those years"

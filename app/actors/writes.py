@@ -17,7 +17,7 @@ from app.core.editing import (
     never_null,
 )
 from app.core.names import distinct_aliases, lookup_key
-from app.events import documents
+from app.events import documents, reach
 from app.history.models import Entity
 from app.history.service import Snapshot, record, record_update
 
@@ -118,7 +118,8 @@ def update_actor(
             raise InvalidDataError(f"{name} cannot be null")
         setattr(actor, name, value)
     _check_names(session, actor.id, [actor.name, *(data.aliases or [])])
-    if "parent_id" in data.model_fields_set:
+    moved = "parent_id" in data.model_fields_set
+    if moved:
         _set_parent(session, actor, data.parent_id)
     if data.aliases is not None:
         _set_aliases(session, actor, data.aliases)
@@ -134,6 +135,8 @@ def update_actor(
     )
     if changed:  # the events showing it show the change
         documents.store_naming(session, actor=actor.id)
+        if moved:  # events of the actors below it now reach other actors above
+            reach.reindex_actors(session, sorted(descendant_ids(session, [actor.id])))
     return actor
 
 

@@ -1,11 +1,12 @@
-"""Rows derived from events — the search index, the year index and the stored documents —
-kept in step with them."""
+"""Rows derived from events — the search index, the year and reach indexes and the stored
+documents — kept in step with them."""
 
 from collections.abc import Sequence
 
 from sqlmodel import Session
 
 from app.events import documents
+from app.events.reach import reindex_reach
 from app.events.search import reindex
 from app.events.years import reindex_years
 
@@ -15,4 +16,5 @@ def refresh(session: Session, event_ids: Sequence[str] | None = None) -> None:
     transaction."""
     reindex(session, event_ids)
     reindex_years(session, event_ids)
+    reindex_reach(session, event_ids)  # from the year rows
     documents.store(session, event_ids)

@@ -125,6 +125,22 @@ class EventYear(SQLModel, table=True):
     )
 
 
+class EventReach(SQLModel, table=True):
+    """One row for each actor an event involves — directly or through an actor below it —
+    and each year the event covers (app/events/reach.py): the index behind `actor=` with
+    `year=`, read in page order."""
+
+    __tablename__ = "event_reach"
+    __table_args__ = (Index("ix_event_reach_event_id", "event_id"),)
+
+    actor_id: str = Field(primary_key=True, max_length=120)
+    year: int = Field(primary_key=True)
+    start_date: date = Field(primary_key=True)
+    event_id: str = Field(
+        foreign_key="event.id", primary_key=True, ondelete="CASCADE", max_length=120
+    )
+
+
 class EventDocument(SQLModel, table=True):
     """Each event's JSON as the list shows it, built at write time (app/events/documents.py):
     a page of events is read from here rather than assembled from five tables."""

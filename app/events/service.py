@@ -22,6 +22,7 @@ from app.events.models import (
     EventDocument,
     EventProgram,
     EventPublic,
+    EventReach,
     EventYear,
 )
 from app.events.search import Term, parse_search
@@ -36,6 +37,7 @@ class ResolvedFilters:
     of a data version: never changed once made)."""
 
     actor_groups: list[set[str]] = field(default_factory=list)
+    actor_ids: list[str] = field(default_factory=list)  # the actors named, one per group
     match_all: bool = False
     role: str | None = None
     years: list[int] = field(default_factory=list)
@@ -76,11 +78,13 @@ def resolve_filters(session: Session, params: EventFilters) -> ResolvedFilters:
     closest matches for each."""
     unknown: list[tuple[str, str, list[str]]] = []
     groups = []
+    named = []
     for name in params.actor:
         actor_id = find_actor_id(session, name)
         if actor_id is None:
             unknown.append(("actor", name, suggest_actors(session, name)))
         else:
+            named.append(actor_id)
             groups.append(descendant_ids(session, [actor_id]))
     programs = []
     for name in params.program:
@@ -102,6 +106,7 @@ def resolve_filters(session: Session, params: EventFilters) -> ResolvedFilters:
     everyone = set().union(*groups)
     return ResolvedFilters(
         actor_groups=groups,
+        actor_ids=named,
         match_all=params.actor_match == "all",
         role=role,
         few_actor_events=bool(groups) and _few_links(session, everyone, role),
@@ -155,6 +160,7 @@ def where_clauses(
     *,
     search_filter: bool = True,
     by_year: bool = False,
+    by_reach: bool = False,
 ) -> list[ColumnElement[bool]]:
     """The WHERE conditions on `event` for these filters.
 
@@ -164,7 +170,9 @@ def where_clauses(
     if not search_filter:
         filters = replace(filters, terms=None)
     clauses: list[ColumnElement[bool]] = []
-    if filters.actor_groups:
+    if by_reach:
+        pass  # the caller reads the actor's year from `event_reach` itself
+    elif filters.actor_groups:
         if filters.match_all:
             clauses += [_involving(group, filters.role) for group in filters.actor_groups]
         else:
@@ -260,7 +268,23 @@ def page_of_events(
         score = found.c.score
     keys = sort_keys(filters, sort, score)
     by_year = len(filters.years) == 1 and score is None
-    if by_year:
+    by_reach = by_year and len(filters.actor_ids) == 1 and filters.role is None
+    if by_reach:
+        # One actor (with those below it) in one year: one range of event_reach, in order.
+        query = query.join(EventReach, col(EventReach.event_id) == col(Event.id)).where(
+            col(EventReach.actor_id) == filters.actor_ids[0],
+            col(EventReach.year) == filters.years[0],
+        )
+        keys = [
+            (
+                col(EventReach.start_date)
+                if expr is col(Event.start_date)
+                else col(EventReach.event_id),
+                asc,
+            )
+            for expr, asc in keys
+        ]
+    elif by_year:
         # The year's rows are stored in page order: read them in order and stop at a page.
         query = query.join(EventYear, col(EventYear.event_id) == col(Event.id)).where(
             col(EventYear.year) == filters.years[0]
@@ -275,7 +299,9 @@ def page_of_events(
             for expr, asc in keys
         ]
     query = query.add_columns(*(expr.label(f"sort_key_{i}") for i, (expr, _) in enumerate(keys)))
-    query = query.where(*where_clauses(filters, dialect, search_filter=False, by_year=by_year))
+    query = query.where(
+        *where_clauses(filters, dialect, search_filter=False, by_year=by_year, by_reach=by_reach)
+    )
     if after_values is not None:
         query = query.where(after(keys, parse_key_values(keys, after_values)))
     query = query.order_by(*(expr.asc() if asc else expr.desc() for expr, asc in keys))
@@ -288,15 +314,19 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
+_DATE_KEYS = (col(Event.start_date), col(EventYear.start_date), col(EventReach.start_date))
+_ID_KEYS = (col(Event.id), col(EventYear.event_id), col(EventReach.event_id))
+
+
 def parse_key_values(keys: Sequence[tuple[Any, bool]], values: Sequence[Any]) -> list[Any]:
     """Turn a cursor's JSON values back into what the sort expressions compare against."""
     if len(values) != len(keys):
         raise ValueError("cursor does not match the sort")
     parsed: list[Any] = []
     for (expr, _), value in zip(keys, values, strict=True):
-        if expr is col(Event.start_date) or expr is col(EventYear.start_date):
+        if any(expr is c for c in _DATE_KEYS):
             parsed.append(date.fromisoformat(value))
-        elif expr is col(Event.id) or expr is col(EventYear.event_id):
+        elif any(expr is c for c in _ID_KEYS):
             parsed.append(str(value))
         else:
             parsed.append(float(value))
