@@ -13,8 +13,8 @@ NOTES = """\
   pinned to core 1 (`-t1`, `--timeout 2s`), after a short untimed warm-up per server.
 - (a) rotates through ~30 main-query URLs (different actors, countries to people, and years).
   (b) is the same mix on a server started with `RESPONSE_CACHE_ENTRIES=0`: no response is
-  served from memory; only the count behind `total` is kept per data version, as issue 7
-  allows.
+  served from memory; only the count behind `total` (as issue 7 allows) and the filters'
+  resolved actor ids are kept per data version.
 - (c) is `bench/ceiling.py`, a bare ASGI callable on the same uvicorn answering the main
   query's exact bytes (fetched once from the real server): the stack's ceiling.
 - (d) is Datasette serving the same page as a canned SQL query on the same SQLite file
