@@ -12,6 +12,8 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import Session
 
+from app.events.years import rebuild
+
 # Each actor with itself and every actor above it (a hierarchy is a few levels deep; the
 # depth bound only guards against a cycle that the writes already refuse).
 _FILL = (
@@ -32,19 +34,7 @@ _FILL = (
 def reindex_reach(session: Session, event_ids: Sequence[str] | None = None) -> None:
     """Rebuild the reach rows of these events (all events when None), from their actor
     links and year rows (rebuild those first)."""
-    if event_ids is not None and not event_ids:
-        return
-    if event_ids is None:
-        session.execute(text("DELETE FROM event_reach"))
-        session.execute(text(_FILL.format(where="")))
-        return
-    ids: BindParameter[list[str]] = bindparam("ids", expanding=True)
-    session.execute(
-        text("DELETE FROM event_reach WHERE event_id IN :ids").bindparams(ids),
-        {"ids": list(event_ids)},
-    )
-    fill = _FILL.format(where=" WHERE ey.event_id IN :ids")
-    session.execute(text(fill).bindparams(ids), {"ids": list(event_ids)})
+    rebuild(session, "event_reach", _FILL, "ey.event_id", event_ids)
 
 
 def reindex_actors(session: Session, actor_ids: Sequence[str]) -> None:

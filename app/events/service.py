@@ -275,29 +275,13 @@ def page_of_events(
             col(EventReach.actor_id) == filters.actor_ids[0],
             col(EventReach.year) == filters.years[0],
         )
-        keys = [
-            (
-                col(EventReach.start_date)
-                if expr is col(Event.start_date)
-                else col(EventReach.event_id),
-                asc,
-            )
-            for expr, asc in keys
-        ]
+        keys = _keys_from(keys, col(EventReach.start_date), col(EventReach.event_id))
     elif by_year:
         # The year's rows are stored in page order: read them in order and stop at a page.
         query = query.join(EventYear, col(EventYear.event_id) == col(Event.id)).where(
             col(EventYear.year) == filters.years[0]
         )
-        keys = [
-            (
-                col(EventYear.start_date)
-                if expr is col(Event.start_date)
-                else col(EventYear.event_id),
-                asc,
-            )
-            for expr, asc in keys
-        ]
+        keys = _keys_from(keys, col(EventYear.start_date), col(EventYear.event_id))
     query = query.add_columns(*(expr.label(f"sort_key_{i}") for i, (expr, _) in enumerate(keys)))
     query = query.where(
         *where_clauses(filters, dialect, search_filter=False, by_year=by_year, by_reach=by_reach)
@@ -308,6 +292,13 @@ def page_of_events(
     rows = session.connection().execute(query.limit(limit)).all()
     width = len(keys)
     return [(row, [_plain(v) for v in row[-width:]]) for row in rows], keys
+
+
+def _keys_from(
+    keys: list[tuple[Any, bool]], start_date: Any, event_id: Any
+) -> list[tuple[Any, bool]]:
+    """The date-order keys read from an index table's own start_date and event_id columns."""
+    return [(start_date if expr is col(Event.start_date) else event_id, asc) for expr, asc in keys]
 
 
 def _plain(value: Any) -> Any:

@@ -25,17 +25,25 @@ _FILL = {
 
 def reindex_years(session: Session, event_ids: Sequence[str] | None = None) -> None:
     """Rebuild the year rows of these events (all events when None)."""
-    if event_ids is not None and not event_ids:
-        return
     dialect = "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
+    rebuild(session, "event_year", _FILL[dialect], "id", event_ids)
+
+
+def rebuild(
+    session: Session, table: str, fill: str, column: str, event_ids: Sequence[str] | None
+) -> None:
+    """Delete a derived table's rows of these events (all when None) and fill them again with
+    `fill`, whose `{where}` becomes a filter of `column` on the event ids."""
     if event_ids is None:
-        session.execute(text("DELETE FROM event_year"))
-        session.execute(text(_FILL[dialect].format(where="")))
+        session.execute(text(f"DELETE FROM {table}"))
+        session.execute(text(fill.format(where="")))
+        return
+    if not event_ids:
         return
     ids: BindParameter[list[str]] = bindparam("ids", expanding=True)
     session.execute(
-        text("DELETE FROM event_year WHERE event_id IN :ids").bindparams(ids),
+        text(f"DELETE FROM {table} WHERE event_id IN :ids").bindparams(ids),
         {"ids": list(event_ids)},
     )
-    fill = _FILL[dialect].format(where=" WHERE id IN :ids")
-    session.execute(text(fill).bindparams(ids), {"ids": list(event_ids)})
+    where = f" WHERE {column} IN :ids"
+    session.execute(text(fill.format(where=where)).bindparams(ids), {"ids": list(event_ids)})
