@@ -213,15 +213,20 @@ def test_actor_year_pages_follow_every_write_path(editing: Editing, write: str) 
     assert getattr(result, "status_code", 200) < 300
     actors = [a["id"] for a in client.get("/api/v1/actors", params={"limit": 200}).json()["items"]]
 
-    def ids(**params: Any) -> list[str]:
+    def ids(**params: Any) -> tuple[list[str], int]:
         page = client.get("/api/v1/events", params={**params, "limit": 200})
         assert page.status_code == 200, page.text
-        return [item["id"] for item in page.json()["items"]]
+        body = page.json()
+        return [item["id"] for item in body["items"]], body["total"]
 
     found = 0
     for actor_id in actors:
         for year in (2021, 2030):
-            listed = ids(actor=actor_id, year=year)
-            assert listed == ids(actor=actor_id, **{"from": str(year), "to": str(year)})
+            listed, total = ids(actor=actor_id, year=year)
+            assert (listed, total) == ids(actor=actor_id, **{"from": str(year), "to": str(year)})
+            assert total == len(listed)
             found += len(listed)
+    # With another filter on the event, the count joins the events it reaches.
+    kind, total = ids(actor="russia", year=2021, kind="agreement")
+    assert total == len(kind)
     assert found, "some actor has events in those years"

@@ -235,9 +235,28 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
+def _reach_applies(filters: ResolvedFilters) -> bool:
+    """One actor (with those below it), in one year, any role: a range of event_reach."""
+    return len(filters.years) == 1 and len(filters.actor_ids) == 1 and filters.role is None
+
+
+def _in_reach(query: Select[Any], filters: ResolvedFilters) -> Select[Any]:
+    return query.where(
+        col(EventReach.actor_id) == filters.actor_ids[0],
+        col(EventReach.year) == filters.years[0],
+    )
+
+
 def count_events(session: Session, filters: ResolvedFilters) -> int:
+    dialect = _dialect(session)
+    if _reach_applies(filters):
+        rest = where_clauses(filters, dialect, by_year=True, by_reach=True)
+        query = _in_reach(select(func.count()).select_from(EventReach), filters)
+        if rest:  # the other filters are on the event
+            query = query.join(Event, col(Event.id) == col(EventReach.event_id)).where(*rest)
+        return session.execute(query).scalar_one()
     query = select(func.count()).select_from(Event)
-    query = query.where(*where_clauses(filters, _dialect(session)))
+    query = query.where(*where_clauses(filters, dialect))
     return session.execute(query).scalar_one()
 
 
@@ -268,12 +287,11 @@ def page_of_events(
         score = found.c.score
     keys = sort_keys(filters, sort, score)
     by_year = len(filters.years) == 1 and score is None
-    by_reach = by_year and len(filters.actor_ids) == 1 and filters.role is None
+    by_reach = by_year and _reach_applies(filters)
     if by_reach:
         # One actor (with those below it) in one year: one range of event_reach, in order.
-        query = query.join(EventReach, col(EventReach.event_id) == col(Event.id)).where(
-            col(EventReach.actor_id) == filters.actor_ids[0],
-            col(EventReach.year) == filters.years[0],
+        query = _in_reach(
+            query.join(EventReach, col(EventReach.event_id) == col(Event.id)), filters
         )
         keys = _keys_from(keys, col(EventReach.start_date), col(EventReach.event_id))
     elif by_year:
