@@ -20,7 +20,8 @@ from tests.mini import MINI
 Write = Callable[[Editing], Any]
 
 
-def _post_event(e: Editing) -> Any:
+def _post_event(e: Editing, **fields: Any) -> Any:
+    """POST a planned 2030 mission of China's, with `fields` changed."""
     body = {
         "id": "e-new",
         "title": "New",
@@ -31,7 +32,7 @@ def _post_event(e: Editing) -> Any:
         "kind": "mission",
         "actors": [{"id": "china", "role": "partner"}],
         "citations": [{"source_id": "s1", "quote": "New."}],
-    }
+    } | fields
     return e.client.post("/api/v1/events", json=body, headers=e.auth)
 
 
@@ -180,18 +181,7 @@ def test_stored_documents_follow_every_write_path(editing: Editing, write: str) 
 def test_stored_documents_say_whether_a_planned_date_has_passed_today(
     editing: Editing, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    body = {
-        "id": "e-exit",
-        "title": "Planned exit",
-        "summary": "Planned.",
-        "start_date": "2024-01-01",
-        "date_precision": "year",
-        "status": "planned",
-        "kind": "withdrawal",
-        "actors": [{"id": "russia", "role": "withdrawing"}],
-        "citations": [{"source_id": "s1", "quote": "Planned."}],
-    }
-    created = editing.client.post("/api/v1/events", json=body, headers=editing.auth)
+    created = _post_event(editing, id="e-exit", start_date="2024-01-01", kind="withdrawal")
     assert created.status_code == 201, created.text
 
     def shown(limit: int) -> bool:

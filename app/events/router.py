@@ -9,7 +9,6 @@ from sqlmodel import Session
 
 from app.core.cache import LRU
 from app.core.db import SessionDep
-from app.core.deps import SettingsDep
 from app.core.errors import InvalidCursorError, NotFoundError
 from app.core.http import DataETag, document_response, json_response
 from app.core.pagination import Page, Pager
@@ -17,7 +16,7 @@ from app.events import documents
 from app.events.assembly import event_documents
 from app.events.deps import EventFilterParams, EventListParams, EventViewParams, ValidEvent
 from app.events.facets import Facets, facets
-from app.events.filters import EventFilters
+from app.events.filters import EventFilters, EventListQuery
 from app.events.models import EventPublic
 from app.events.service import (
     ResolvedFilters,
@@ -112,22 +111,22 @@ def event_page(
     response_model=Page[EventPublic],
 )
 def list_events(
-    request: Request,
-    response: Response,
-    settings: SettingsDep,
-    _etag: DataETag,
-    params: EventListParams,
+    request: Request, response: Response, _etag: DataETag, params: EventListParams
 ) -> Response:
     """Events matching every filter given, each with its actors, programs and citations.
 
     Follow `next_cursor` (or the `Link: rel="next"` header) for the next page.
     """
-    # The busiest route opens its session here, in the one thread-pool call FastAPI makes
-    # for it, rather than as a dependency entered and left in two more.
+    return list_response(request, response, params)
+
+
+def list_response(request: Request, response: Response, params: EventListQuery) -> Response:
+    """The list's answer, once its ETag is on `response`; also what app/events/fastlist.py
+    answers. The session is opened here, in the one thread-pool call the route makes, rather
+    than by a dependency entered and left in two more."""
+    secret = request.app.state.settings.cursor_secret
     with Session(request.app.state.engine) as session:
-        page = event_page(
-            request, response, session, settings.cursor_secret, params, fragments=True
-        )
+        page = event_page(request, response, session, secret, params, fragments=True)
     return json_response(page, response)
 
 
