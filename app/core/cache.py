@@ -15,6 +15,8 @@ import psycopg
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.security import SECURITY_HEADERS
+
 V = TypeVar("V")
 
 
@@ -54,7 +56,8 @@ CachedResponse = tuple[int, list[tuple[bytes, bytes]], bytes]
 VERSION_SQL = "SELECT version FROM data_version WHERE id = 1"
 
 
-# What a 304 keeps of the cached answer: its validators and what CORS needs to read it.
+# What a 304 keeps of the cached answer: its validators, what CORS needs to read it, and
+# the security headers every answer carries.
 _KEPT_ON_304 = (
     b"etag",
     b"cache-control",
@@ -62,6 +65,7 @@ _KEPT_ON_304 = (
     b"access-control-allow-origin",
     b"access-control-allow-credentials",
     b"access-control-expose-headers",
+    *(name.lower().encode() for name, _ in SECURITY_HEADERS),
 )
 
 
@@ -69,10 +73,10 @@ class ResponseCacheMiddleware:
     """Serve repeated API GETs (and HEADs) from memory, keyed by the data version and the whole
     request, Origin included.
 
-    Sits inside the request-id/logging and security-header layers and outside everything
-    else, so a hit is logged like any answer and costs one read of the data version; the
-    cached headers are those the inner layers (CORS among them) gave the first answer. A
-    matching If-None-Match is answered 304 from the cached ETag.
+    Sits inside the request-id/logging layer and outside everything else, so a hit is logged
+    like any answer and costs one read of the data version; the cached headers are those the
+    inner layers (security headers and CORS among them) gave the first answer. A matching
+    If-None-Match is answered 304 from the cached ETag.
     """
 
     def __init__(

@@ -52,6 +52,22 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(
         default=5_000, ge=0, description="How long SQLite waits for a lock before giving up."
     )
+    sqlite_cache_mib: int = Field(
+        default=8,
+        ge=1,
+        description=(
+            "Page cache of each SQLite connection, in MiB; the most recently used connections "
+            "are reused first, so the pages a worker reads most stay in the few it uses."
+        ),
+    )
+    read_threads: int = Field(
+        default=4,
+        ge=1,
+        description=(
+            "Threads a worker lets read event lists at once; more requests wait their turn "
+            "in order instead of contending for one core."
+        ),
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Minimum level of log records written to stderr."
     )

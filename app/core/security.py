@@ -82,18 +82,18 @@ def _has_nul(scope: Scope) -> bool:
 
 
 def wrap_outside_error_handler(app: FastAPI, cache: Callable[[ASGIApp], ASGIApp]) -> None:
-    """Security headers, request ids, the response cache and the NUL check around the whole
+    """Request ids, the response cache, security headers and the NUL check around the whole
     stack, 500s included.
 
     Middleware added with `add_middleware` sits inside Starlette's ServerErrorMiddleware,
     which answers unhandled exceptions on its own: its 500s would carry neither. The cache
-    sits right inside the request-id layer, so a hit is logged and secured like any answer
-    and skips every other layer.
+    sits right inside the request-id layer, so a hit is logged like any answer and skips
+    every other layer: the headers it replays already carry the security headers.
     """
     build: Callable[[], ASGIApp] = app.build_middleware_stack
 
     def build_secured() -> ASGIApp:
-        inner = RejectNulMiddleware(build())
-        return SecurityHeadersMiddleware(RequestIdMiddleware(cache(inner)))
+        inner = SecurityHeadersMiddleware(RejectNulMiddleware(build()))
+        return RequestIdMiddleware(cache(inner))
 
     app.build_middleware_stack = build_secured  # type: ignore[method-assign]

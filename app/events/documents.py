@@ -3,7 +3,8 @@
 Documents are built by `event_documents` (the same code the detail route uses) and refreshed
 in the writer's transaction by every write that changes what an event shows: the event, its
 links and citations (`derived.refresh`), and the actors, programs and sources it names. Only
-`planned_date_passed` depends on the day: it is stored false and set when the page is read.
+`planned_date_passed` depends on the day: it is stored false, with the day after which it
+turns true (`planned_end`), and set when the page is read.
 """
 
 from collections.abc import Iterator, Sequence
@@ -20,6 +21,7 @@ from app.events.models import Citation, Event, EventActor, EventDocument, EventP
 BATCH = 500
 _NOT_PASSED = '"planned_date_passed":false'
 _PASSED = '"planned_date_passed":true'
+_NOT_PASSED_BYTES, _PASSED_BYTES = _NOT_PASSED.encode(), _PASSED.encode()
 
 
 def _batches(ids: Sequence[str]) -> Iterator[list[str]]:
@@ -45,9 +47,17 @@ def store(session: Session, event_ids: Sequence[str] | None = None) -> None:
             continue
         # Built as of the earliest day, when no planned date has passed yet.
         documents = event_documents(session, events, date.min)
+        ends = {e.id: e.span_end if e.status == "planned" else None for e in events}
         session.execute(
             insert(EventDocument),
-            [{"event_id": d["id"], "body": orjson.dumps(d).decode()} for d in documents],
+            [
+                {
+                    "event_id": d["id"],
+                    "body": orjson.dumps(d).decode(),
+                    "planned_end": ends[d["id"]],
+                }
+                for d in documents
+            ],
         )
 
 
@@ -86,8 +96,12 @@ def store_naming(
         store(session, ids)
 
 
-def shown(body: str, status: str, span_end: date, today: date) -> Any:
-    """The stored document as shown today, ready to embed in a response."""
-    if status == "planned" and span_end < today:
-        body = body.replace(_NOT_PASSED, _PASSED, 1)
+def shown(body: str | bytes, planned_end: date | None, today: date) -> Any:
+    """The stored document (text, or its UTF-8 bytes) as shown today, ready to embed in a
+    response."""
+    if planned_end is not None and planned_end < today:
+        if isinstance(body, bytes):
+            body = body.replace(_NOT_PASSED_BYTES, _PASSED_BYTES, 1)
+        else:
+            body = body.replace(_NOT_PASSED, _PASSED, 1)
     return orjson.Fragment(body)

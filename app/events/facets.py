@@ -4,12 +4,12 @@ from collections import Counter
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import extract, func, select
+from sqlalchemy import Select, Subquery, extract, func, select
 from sqlmodel import Session, col
 
 from app.actors.models import Actor
 from app.events.models import Event, EventActor, EventProgram
-from app.events.service import ResolvedFilters, where_clauses
+from app.events.service import ResolvedFilters, matching_ids
 from app.programs.models import Program
 
 
@@ -45,27 +45,55 @@ def _ranked(counts: dict[str, int], labels: dict[str, str]) -> list[FacetValue]:
 
 
 def facets(session: Session, filters: ResolvedFilters) -> Facets:
-    """Every facet for these filters, each in one aggregate query."""
+    """Every facet for these filters: years, kinds and statuses from one aggregate query,
+    actors and programs from one each."""
     dialect = session.get_bind().dialect.name
-    matching = select(col(Event.id)).where(*where_clauses(filters, dialect)).subquery("matching")
+    matching = matching_ids(filters, dialect).subquery("matching")
     in_matching = col(Event.id).in_(select(matching.c.id))
 
-    total = session.execute(select(func.count()).select_from(matching)).scalar_one()
-
-    spans = session.execute(
+    groups = session.execute(
         select(
             extract("year", col(Event.start_date)).label("first"),
             extract("year", col(Event.span_end)).label("last"),
+            col(Event.kind),
+            col(Event.status),
             func.count(),
         )
         .where(in_matching)
-        .group_by("first", "last")
+        .group_by("first", "last", col(Event.kind), col(Event.status))
     ).all()
+    total = 0
     years: Counter[int] = Counter()
-    for first, last, count in spans:
+    kinds: Counter[str] = Counter()
+    statuses: Counter[str] = Counter()
+    for first, last, kind, status, count in groups:
+        total += count
+        kinds[str(kind)] += count
+        statuses[str(status)] += count
         for year in range(int(first), int(last) + 1):
             years[year] += count
 
+    actor_rows = session.execute(_actor_counts(matching, filters.role)).all()
+    program_rows = session.execute(
+        select(col(Program.id), col(Program.name), func.count())
+        .join(EventProgram, col(EventProgram.program_id) == col(Program.id))
+        .where(col(EventProgram.event_id).in_(select(matching.c.id)))
+        .group_by(col(Program.id), col(Program.name))
+    ).all()
+
+    return Facets(
+        total=total,
+        year=[YearCount(year=y, count=n) for y, n in sorted(years.items())],
+        actor=_ranked({a: n for a, _, n in actor_rows}, {a: name for a, name, _ in actor_rows}),
+        program=_ranked({p: n for p, _, n in program_rows}, {p: nm for p, nm, _ in program_rows}),
+        kind=_ranked(kinds, {}),
+        status=_ranked(statuses, {}),
+    )
+
+
+def _actor_counts(matching: Subquery, role: str | None) -> Select[Any]:
+    """(actor, name, events) for every actor the matching events involve (in `role`, when
+    given), directly or through someone below it."""
     # (ancestor, descendant) pairs, each actor being its own ancestor: the roll-up.
     tree = select(col(Actor.id).label("ancestor"), col(Actor.id).label("descendant")).cte(
         "tree", recursive=True
@@ -76,34 +104,12 @@ def facets(session: Session, filters: ResolvedFilters) -> Facets:
     link = select(col(EventActor.event_id), col(EventActor.actor_id)).where(
         col(EventActor.event_id).in_(select(matching.c.id))
     )
-    if filters.role is not None:
-        link = link.where(col(EventActor.role) == filters.role)
+    if role is not None:
+        link = link.where(col(EventActor.role) == role)
     links = link.subquery("links")
-    actor_rows = session.execute(
+    return (
         select(tree.c.ancestor, col(Actor.name), func.count(func.distinct(links.c.event_id)))
         .join(links, links.c.actor_id == tree.c.descendant)
         .join(Actor, col(Actor.id) == tree.c.ancestor)
         .group_by(tree.c.ancestor, col(Actor.name))
-    ).all()
-
-    program_rows = session.execute(
-        select(col(Program.id), col(Program.name), func.count())
-        .join(EventProgram, col(EventProgram.program_id) == col(Program.id))
-        .where(col(EventProgram.event_id).in_(select(matching.c.id)))
-        .group_by(col(Program.id), col(Program.name))
-    ).all()
-
-    def by(column: Any) -> dict[str, int]:
-        rows = session.execute(
-            select(column, func.count()).where(in_matching).group_by(column)
-        ).all()
-        return {str(value): count for value, count in rows}
-
-    return Facets(
-        total=total,
-        year=[YearCount(year=y, count=n) for y, n in sorted(years.items())],
-        actor=_ranked({a: n for a, _, n in actor_rows}, {a: name for a, name, _ in actor_rows}),
-        program=_ranked({p: n for p, _, n in program_rows}, {p: nm for p, nm, _ in program_rows}),
-        kind=_ranked(by(col(Event.kind)), {}),
-        status=_ranked(by(col(Event.status)), {}),
     )

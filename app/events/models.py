@@ -151,6 +151,9 @@ class EventDocument(SQLModel, table=True):
         foreign_key="event.id", primary_key=True, ondelete="CASCADE", max_length=120
     )
     body: str = Field(sa_type=Text)
+    # The event's last day while it is planned (None otherwise): after it,
+    # `planned_date_passed` shows true without the event being read.
+    planned_end: date | None = None
 
 
 class CitationBase(SQLModel):

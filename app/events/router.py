@@ -21,6 +21,7 @@ from app.events.models import EventPublic
 from app.events.service import (
     ResolvedFilters,
     count_events,
+    page_of_documents,
     page_of_events,
     resolve_filters,
 )
@@ -80,23 +81,23 @@ def event_page(
     filters = cached_filters(request, session, params)
     # Stored documents show every citation: `as_reported_on` builds its own.
     stored = fragments and filters.reported_on is None
+    page: dict[str, Any] = {
+        "sort": params.sort,
+        "after_values": pager.after,
+        "limit": params.limit + 1,
+    }
     try:
-        rows, _ = page_of_events(
-            session,
-            filters,
-            sort=params.sort,
-            after_values=pager.after,
-            limit=params.limit + 1,
-            with_documents=stored,
-        )
+        prepared = page_of_documents(session, filters, **page) if stored else None
+        if prepared is None:
+            prepared = page_of_events(session, filters, with_documents=stored, **page)[0]
     except (ValueError, TypeError):
         raise InvalidCursorError("the cursor does not fit this query") from None
-    more = len(rows) > params.limit
-    rows = rows[: params.limit]
+    more = len(prepared) > params.limit
+    rows = prepared[: params.limit]
     events = [event for event, _ in rows]
     day = today()
     if stored and all(e.document is not None for e in events):
-        items = [documents.shown(e.document, e.status, e.span_end, day) for e in events]
+        items = [documents.shown(e.document, e.planned_end, day) for e in events]
     else:
         items = event_documents(session, events, day, filters.reported_on)
     total = cached_count(request, lambda: count_events(session, filters))
@@ -125,7 +126,7 @@ def list_response(request: Request, response: Response, params: EventListQuery) 
     answers. The session is opened here, in the one thread-pool call the route makes, rather
     than by a dependency entered and left in two more."""
     secret = request.app.state.settings.cursor_secret
-    with Session(request.app.state.engine) as session:
+    with Session(request.app.state.read_engine) as session:
         page = event_page(request, response, session, secret, params, fragments=True)
     return json_response(page, response)
 

@@ -3,9 +3,21 @@
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    LargeBinary,
+    Select,
+    String,
+    bindparam,
+    cast,
+    func,
+    select,
+    tuple_,
+)
 from sqlmodel import Session, col
 
 from app.actors.service import descendant_ids, find_actor_id, suggest_actors
@@ -247,17 +259,21 @@ def _in_reach(query: Select[Any], filters: ResolvedFilters) -> Select[Any]:
     )
 
 
-def count_events(session: Session, filters: ResolvedFilters) -> int:
-    dialect = _dialect(session)
+def matching_ids(filters: ResolvedFilters, dialect: str) -> Select[Any]:
+    """The ids (column `id`) of the events matching these filters: for one actor in one year
+    a range of event_reach, joined to the events only for other filters on them."""
     if _reach_applies(filters):
+        query = _in_reach(select(col(EventReach.event_id).label("id")), filters)
         rest = where_clauses(filters, dialect, by_year=True, by_reach=True)
-        query = _in_reach(select(func.count()).select_from(EventReach), filters)
-        if rest:  # the other filters are on the event
+        if rest:
             query = query.join(Event, col(Event.id) == col(EventReach.event_id)).where(*rest)
-        return session.execute(query).scalar_one()
-    query = select(func.count()).select_from(Event)
-    query = query.where(*where_clauses(filters, dialect))
-    return session.execute(query).scalar_one()
+        return query
+    return select(col(Event.id)).where(*where_clauses(filters, dialect))
+
+
+def count_events(session: Session, filters: ResolvedFilters) -> int:
+    matching = matching_ids(filters, _dialect(session)).subquery("matching")
+    return session.execute(select(func.count()).select_from(matching)).scalar_one()
 
 
 def page_of_events(
@@ -268,7 +284,7 @@ def page_of_events(
     after_values: Sequence[Any] | None,
     limit: int,
     with_documents: bool = False,
-) -> tuple[list[tuple[Any, list[Any]]], list[tuple[Any, bool]]]:
+) -> tuple[list[tuple[Any, Sequence[Any]]], list[tuple[Any, bool]]]:
     """Up to `limit` events after the cursor position, each with its sort key values.
 
     With `with_documents`, each row also has the event's stored `document` (None if it has
@@ -279,7 +295,7 @@ def page_of_events(
     if with_documents:
         query = query.outerjoin(
             EventDocument, col(EventDocument.event_id) == col(Event.id)
-        ).add_columns(col(EventDocument.body).label("document"))
+        ).add_columns(col(EventDocument.body).label("document"), col(EventDocument.planned_end))
     score = None
     if filters.terms is not None:
         found = search.matches(dialect, filters.terms, filters.reported_on)
@@ -310,6 +326,89 @@ def page_of_events(
     rows = session.connection().execute(query.limit(limit)).all()
     width = len(keys)
     return [(row, [_plain(v) for v in row[-width:]]) for row in rows], keys
+
+
+def page_of_documents(
+    session: Session,
+    filters: ResolvedFilters,
+    *,
+    sort: str | None,
+    after_values: Sequence[Any] | None,
+    limit: int,
+) -> list[tuple[Any, Sequence[Any]]] | None:
+    """What `page_of_events(..., with_documents=True)` gives, for the two commonest lists
+    (one actor with those below it in one year, and every event), by a statement built once:
+    each row has the event's stored `document` and `planned_end`, and its sort key values.
+
+    None when the filters have another shape, or when an event on the page has no document
+    yet: `page_of_events` answers those.
+    """
+    if filters == _NO_FILTERS:
+        shape = "all"
+    elif _reach_applies(filters) and _only_actor_and_year(filters):
+        shape = "reach"
+    else:
+        return None
+    # Date order unless "-date": "relevance" without search terms is date order too.
+    ascending = sort != "-date"
+    values: dict[str, Any] = {"limit": limit}
+    if shape == "reach":
+        values |= {"actor": filters.actor_ids[0], "year": filters.years[0]}
+    if after_values is not None:
+        if len(after_values) != 2:
+            raise ValueError("cursor does not match the sort")
+        values |= {
+            "after_date": date.fromisoformat(after_values[0]),
+            "after_id": str(after_values[1]),
+        }
+    statement = _document_page(_dialect(session), shape, ascending, after_values is not None)
+    rows = session.connection().execute(statement, values).all()
+    if any(row[0] is None for row in rows):
+        return None
+    # Dates in cursors are written as orjson writes them: ISO 8601, like page_of_events.
+    return [(row, row[2:]) for row in rows]
+
+
+_NO_FILTERS = ResolvedFilters()
+
+
+def _only_actor_and_year(filters: ResolvedFilters) -> bool:
+    rest = replace(filters, actor_groups=[], actor_ids=[], years=[], few_actor_events=False)
+    return rest == _NO_FILTERS
+
+
+@cache
+def _document_page(dialect: str, shape: str, ascending: bool, with_cursor: bool) -> Select[Any]:
+    """The statement of `page_of_documents` for one shape, order and cursor use, with its
+    values as bound parameters: built, and compiled by SQLAlchemy, once per process."""
+    document = EventDocument.__table__.c  # type: ignore[attr-defined]
+    # SQLite hands a BLOB over as it is stored, without decoding it to a str that orjson
+    # would only encode again.
+    body = cast(document.body, LargeBinary) if dialect == "sqlite" else document.body
+    source = (EventReach if shape == "reach" else Event).__table__  # type: ignore[union-attr]
+    start_date = source.c.start_date
+    event_id = source.c.event_id if shape == "reach" else source.c.id
+    query = (
+        select(
+            body.label("document"),
+            document.planned_end,
+            start_date.label("sort_key_0"),
+            event_id.label("sort_key_1"),
+        )
+        .select_from(source.outerjoin(EventDocument, document.event_id == event_id))
+        .limit(bindparam("limit"))
+    )
+    if shape == "reach":
+        query = query.where(
+            source.c.actor_id == bindparam("actor"), source.c.year == bindparam("year")
+        )
+    if with_cursor:
+        row = tuple_(start_date, event_id)
+        bound = tuple_(bindparam("after_date", type_=Date), bindparam("after_id", type_=String))
+        query = query.where(row > bound if ascending else row < bound)
+    if ascending:
+        return query.order_by(start_date.asc(), event_id.asc())
+    return query.order_by(start_date.desc(), event_id.desc())
 
 
 def _keys_from(
@@ -346,7 +445,7 @@ def iter_events(
     session: Session, filters: ResolvedFilters, *, today: date, batch: int = 500
 ) -> Iterator[EventPublic]:
     """Every matching event in date order, fetched a batch at a time through the keyset."""
-    after_values: list[Any] | None = None
+    after_values: Sequence[Any] | None = None
     while True:
         rows, _ = page_of_events(
             session, filters, sort="date", after_values=after_values, limit=batch
