@@ -210,8 +210,9 @@ def test_stored_documents_say_whether_a_planned_date_has_passed_today(
 
 @pytest.mark.parametrize("write", list(WRITES))
 def test_actor_year_pages_follow_every_write_path(editing: Editing, write: str) -> None:
-    """`actor=` with `year=` reads the event_reach index; after any write it must list what
-    the same actor over the same dates (`from`/`to`, read another way) lists."""
+    """`actor=` with `year=` reads the event_reach index; after any write it must list (and
+    count facets for) what the same actor over the same dates (`from`/`to`, read another
+    way) gives."""
     client = editing.client
     result = WRITES[write](editing)
     assert getattr(result, "status_code", 200) < 300
@@ -223,12 +224,19 @@ def test_actor_year_pages_follow_every_write_path(editing: Editing, write: str) 
         body = page.json()
         return [item["id"] for item in body["items"]], body["total"]
 
+    def facets(**params: Any) -> Any:
+        answer = client.get("/api/v1/events/facets", params=params)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
     found = 0
     for actor_id in actors:
         for year in (2021, 2030):
             listed, total = ids(actor=actor_id, year=year)
-            assert (listed, total) == ids(actor=actor_id, **{"from": str(year), "to": str(year)})
+            same_dates = {"actor": actor_id, "from": str(year), "to": str(year)}
+            assert (listed, total) == ids(**same_dates)
             assert total == len(listed)
+            assert facets(actor=actor_id, year=year) == facets(**same_dates)
             found += len(listed)
     # With another filter on the event, the count joins the events it reaches.
     kind, total = ids(actor="russia", year=2021, kind="agreement")
