@@ -195,7 +195,8 @@ class ResponseCacheMiddleware:
         async def capture(message: Message) -> None:
             nonlocal start, size, keep
             if message["type"] == "http.response.start":
-                start = message
+                # A copy: the layers outside add their own headers (the request id) to it.
+                start = {**message, "headers": list(message.get("headers", []))}
                 keep = message["status"] == 200
             elif message["type"] == "http.response.body" and keep:
                 chunk = message.get("body", b"")
