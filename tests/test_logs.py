@@ -99,6 +99,17 @@ def test_a_batch_is_written_soon_even_when_no_more_requests_come() -> None:
     assert stream.getvalue() == '{"message": "request"}\n'
 
 
+def test_a_closed_stream_loses_its_lines_but_fails_nothing() -> None:
+    closed = io.StringIO()
+    broken = BatchingHandler(closed, delay=0.05)
+    closed.close()
+    broken.add("lost")
+    broken.flush()  # no exception, and the flushing thread goes on for the others
+    broken.flush()  # nothing waiting: flushing the closed stream itself fails nothing either
+    time.sleep(0.3)
+    test_a_batch_is_written_soon_even_when_no_more_requests_come()
+
+
 def test_a_batch_is_written_once_it_is_large() -> None:
     stream = io.StringIO()
     handler = BatchingHandler(stream, delay=3600, size=100)

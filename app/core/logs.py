@@ -1,5 +1,6 @@
 """Structured JSON logs and the request-id / access-log middleware."""
 
+import contextlib
 import logging
 import re
 import sys
@@ -90,20 +91,31 @@ class BatchingHandler(logging.StreamHandler[TextIO]):
             self._pending.append(line + self.terminator)
             self._pending_size += len(line) + 1
             if self._pending_size >= self.size or time.monotonic() - self._since >= self.delay:
-                self._write("")
+                self._write_batch()
 
     def flush(self) -> None:
         with self.lock:  # type: ignore[union-attr]
             if self._pending:
-                self._write("")
+                self._write_batch()
             else:
-                super().flush()
+                with contextlib.suppress(OSError, ValueError):  # a stream closed already
+                    super().flush()
+
+    def _write_batch(self) -> None:
+        try:
+            self._write("")
+        except (OSError, ValueError):
+            # The stream is gone (closed, or its disk full): the lines are dropped, as
+            # logging.shutdown does, rather than a request failing for them.
+            self._pending.clear()
+            self._pending_size = 0
 
     def _write(self, line: str) -> None:
-        self.stream.write("".join(self._pending) + line)
-        self.stream.flush()
+        text = "".join(self._pending) + line
         self._pending.clear()
         self._pending_size = 0
+        self.stream.write(text)
+        self.stream.flush()
 
 
 _batching: "weakref.WeakSet[BatchingHandler]" = weakref.WeakSet()
@@ -126,7 +138,9 @@ def _flush_forever() -> None:
         time.sleep(0.25)
         for handler in list(_batching):
             if handler._pending and time.monotonic() - handler._since >= handler.delay:
-                handler.flush()
+                # This thread serves every handler: one failing must not stop it.
+                with contextlib.suppress(Exception):
+                    handler.flush()
 
 
 def configure_logging(level: str) -> None:
