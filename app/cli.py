@@ -53,7 +53,7 @@ def serve(
     # Done once here, before the workers start: they need not check again.
     os.environ["AUTO_MIGRATE"] = os.environ["AUTO_SEED"] = "false"
     uvicorn.run(
-        "app.main:create_app",
+        "app.main:serving_app",
         factory=True,
         host=host,
         port=port,

