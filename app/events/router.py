@@ -87,13 +87,13 @@ def event_page(
         "limit": params.limit + 1,
     }
     try:
-        prepared = page_of_documents(session, filters, **page) if stored else None
-        if prepared is None:
-            prepared = page_of_events(session, filters, with_documents=stored, **page)[0]
+        found = page_of_documents(session, filters, **page) if stored else None
+        if found is None:
+            found = page_of_events(session, filters, with_documents=stored, **page)[0]
     except (ValueError, TypeError):
         raise InvalidCursorError("the cursor does not fit this query") from None
-    more = len(prepared) > params.limit
-    rows = prepared[: params.limit]
+    more = len(found) > params.limit
+    rows = found[: params.limit]
     events = [event for event, _ in rows]
     day = today()
     if stored and all(e.document is not None for e in events):
