@@ -4,9 +4,11 @@ Every write bumps the data version in the database, and each request reads it on
 every worker and replica stops serving an entry the moment anything changes.
 """
 
+import asyncio
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
@@ -56,6 +58,49 @@ CachedResponse = tuple[int, list[tuple[bytes, bytes]], bytes]
 VERSION_SQL = "SELECT version FROM data_version WHERE id = 1"
 
 
+class VersionUnavailable(Exception):
+    """The shared read of the data version failed or was abandoned."""
+
+
+@dataclass(eq=False)
+class _Read:
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    value: int | None = None
+
+
+class SharedReads:
+    """Requests that arrive while a read of the version is on its way share the next one.
+
+    Every request still gets a version read after it arrived, so it sees every write committed
+    before it: a request joins the read that has not been sent yet, never one in flight. With
+    many requests at once, one round trip serves them all instead of one each.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, query: Callable[[], Awaitable[int]]):
+        self.loop = loop
+        self._query = query
+        self._lock = asyncio.Lock()
+        self._waiting: _Read | None = None
+
+    async def read(self) -> int:
+        waiting = self._waiting
+        if waiting is not None:  # not sent yet: its answer will be newer than our arrival
+            await waiting.done.wait()
+            if waiting.value is None:
+                raise VersionUnavailable
+            return waiting.value
+        waiting = self._waiting = _Read()
+        try:
+            async with self._lock:  # one read at a time on the one connection
+                self._waiting = None  # sent now: whoever comes next waits for the next read
+                waiting.value = await self._query()
+                return waiting.value
+        finally:
+            if self._waiting is waiting:  # cancelled before it was sent
+                self._waiting = None
+            waiting.done.set()
+
+
 # What a 304 keeps of the cached answer: its validators, what CORS needs to read it, and
 # the security headers every answer carries.
 _KEPT_ON_304 = (
@@ -97,10 +142,19 @@ class ResponseCacheMiddleware:
         self._own: Any = None
         self._cursor: Any = None
         self._async: psycopg.AsyncConnection[Any] | None = None
+        self._reads: SharedReads | None = None
 
     async def _remote_version(self) -> int:
-        """The version over an asynchronous connection of the event loop's own; a server that
-        stops answering is given up on after the connect timeout, never waited for."""
+        """The version over an asynchronous connection of the event loop's own, shared by the
+        requests that arrive together (see `SharedReads`)."""
+        loop = asyncio.get_running_loop()
+        if self._reads is None or self._reads.loop is not loop:
+            self._reads = SharedReads(loop, self._query_remote_version)
+        return await self._reads.read()
+
+    async def _query_remote_version(self) -> int:
+        """One read of the version; a server that stops answering is given up on after the
+        connect timeout, never waited for."""
         try:
             with anyio.fail_after(self.connect_timeout):
                 if self._async is None:
