@@ -7,6 +7,7 @@ from bench.load import WrkResult
 from bench.run import Options, Target
 
 MIB = 1024
+APP_RUNS = ("(a)", "(b)")  # the labels of the runs that serve the app itself
 NOTES = """\
 - Each server runs alone, pinned to core 0 (`taskset -c 0`, one uvicorn worker, the app
   started by `python -m app serve` with its default INFO access log going to a file); wrk is
@@ -160,10 +161,12 @@ def _targets(targets: list[Target]) -> str:
             rows.append(
                 [target.label, "page 200 ≤ 1.5× page 1 (p50)", f"{ratio:.2f}×", mark(ratio <= 1.5)]
             )
-        memory = target.memory_kib.get("(a) mix") or {}
-        if memory and target.size >= 1_000_000:
-            rss = memory["VmRSS"] / MIB
-            rows.append([target.label, "RSS ≤ 200 MiB at 1M", f"{rss:.0f} MiB", mark(rss <= 200)])
+        # The worker's peak over both of the app's runs, cached and cold.
+        peaks = [m["VmHWM"] for label, m in target.memory_kib.items() if label[:3] in APP_RUNS]
+        if peaks and target.size >= 1_000_000:
+            rss = max(peaks) / MIB
+            got = f"{rss:.0f} MiB (peak of (a) and (b))"
+            rows.append([target.label, "RSS ≤ 200 MiB at 1M", got, mark(rss <= 200)])
     sqlite = {t.size: t for t in targets if t.backend == "sqlite"}
     if 10_000 in sqlite and 1_000_000 in sqlite:
         ratio = sqlite[1_000_000].latency[0].p50_ms / sqlite[10_000].latency[0].p50_ms
@@ -187,17 +190,18 @@ def _targets(targets: list[Target]) -> str:
                         mark(ratio <= 2),
                     ]
                 )
-            pg_cold, sq_cold = _find(target, "(b)", 64), _find(twin, "(b)", 64)
-            if pg_cold and sq_cold and pg_cold.rps and sq_cold.rps:
-                ratio = sq_cold.rps / pg_cold.rps
-                rows.append(
-                    [
-                        target.label,
-                        "PostgreSQL within 2× of SQLite (cold req/s @64)",
-                        f"{ratio:.2f}×",
-                        mark(ratio <= 2),
-                    ]
-                )
+            for run, name in (("(a)", "cached"), ("(b)", "cold")):
+                pg_run, sq_run = _find(target, run, 64), _find(twin, run, 64)
+                if pg_run and sq_run and pg_run.rps and sq_run.rps:
+                    ratio = sq_run.rps / pg_run.rps
+                    rows.append(
+                        [
+                            target.label,
+                            f"PostgreSQL within 2× of SQLite ({name} req/s @64)",
+                            f"{ratio:.2f}×",
+                            mark(ratio <= 2),
+                        ]
+                    )
     return _table(["target", "goal (issue 7)", "measured", ""], rows)
 
 
