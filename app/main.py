@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
     settings = settings or Settings()
     configure_logging(settings.log_level)
     engine = build_engine(settings)
+    engines = [engine]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -104,7 +105,8 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
         if serving:
             _settle_collector()
         yield
-        engine.dispose()
+        for built in engines:
+            built.dispose()
 
     app = FastAPI(
         title="Space Cooperation Timeline",
@@ -119,13 +121,17 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
     )
     app.state.settings = settings
     app.state.engine = engine
-    # PostgreSQL (READ COMMITTED) takes a snapshot per statement, in a transaction or not:
-    # lists are read without BEGIN and ROLLBACK, two round trips fewer per request.
-    app.state.read_engine = (
-        engine.execution_options(isolation_level="AUTOCOMMIT")
-        if engine.dialect.name == "postgresql"
-        else engine
-    )
+    app.state.read_engine = app.state.fast_read_engine = engine
+    if engine.dialect.name == "postgresql":
+        # PostgreSQL (READ COMMITTED) takes a snapshot per statement, in a transaction or
+        # not: lists are read without BEGIN and ROLLBACK, two round trips fewer per request.
+        app.state.read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        # The list's fast path (app/events/fastlist.py) runs right after the data version
+        # was read, and gives any failure to the route, whose pool tests its connections:
+        # its own pool, one connection per read thread, skips that test's round trip.
+        fast = build_engine(settings, pre_ping=False, pool_size=settings.read_threads)
+        app.state.fast_read_engine = fast.execution_options(isolation_level="AUTOCOMMIT")
+        engines.append(fast)
     app.state.write_limiter = WriteRateLimiter(settings.write_rate_per_minute)
     app.state.count_cache = LRU[int](4096)
     app.state.filter_cache = LRU[ResolvedFilters](4096)

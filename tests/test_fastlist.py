@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from app.events import fastlist
 from app.events.fastlist import FastListMiddleware
@@ -101,3 +102,28 @@ def test_conditional_requests_get_the_routes_304(clients: tuple[TestClient, Test
     etag = fast.get(url).headers["etag"]
     again = fast.get(url, headers={"If-None-Match": etag})
     assert (again.status_code, again.headers["etag"]) == (304, etag)
+
+
+def test_a_connection_the_server_dropped_costs_the_fast_path_nothing(
+    clients: tuple[TestClient, TestClient], backend: str
+) -> None:
+    """On PostgreSQL the fast path's pool does not test connections before use (a round trip
+    per request); one the server has closed fails in it, and the route answers instead."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has no server to drop connections")
+    fast, route = clients
+    # Each asked once only, so that none is answered from the response cache.
+    first, *urls = [f"/api/v1/events?actor=russia&limit={n}" for n in range(1, 5)]
+    expected = [_seen(route.get(url)) for url in urls]
+    assert fast.get(first).status_code == 200  # the fast path's pool now holds a connection
+    engine = fast.app.state.fast_read_engine.engine  # type: ignore[attr-defined]
+    disconnects: list[bool] = []
+    event.listen(engine, "handle_error", lambda context: disconnects.append(context.is_disconnect))
+    with route.app.state.engine.connect() as conn:  # type: ignore[attr-defined]
+        conn.exec_driver_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    # The first goes to the route anyway: the data version's connection was dropped too.
+    assert [_seen(fast.get(url)) for url in urls] == expected
+    assert disconnects == [True]  # met once, then the pool made a new connection

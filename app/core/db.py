@@ -25,8 +25,14 @@ from sqlmodel import Session, create_engine
 from app.core.config import Settings
 
 
-def build_engine(settings: Settings) -> Engine:
-    """Create the engine for the configured database; nothing connects until first use."""
+def build_engine(
+    settings: Settings, *, pre_ping: bool = True, pool_size: int | None = None
+) -> Engine:
+    """Create the engine for the configured database; nothing connects until first use.
+
+    On PostgreSQL the pool tests each connection it hands out (`pre_ping`) unless told not
+    to, and holds `pool_size` connections (with no overflow) when given one.
+    """
     url = settings.sqlalchemy_url
     if settings.is_sqlite:
         engine = create_engine(
@@ -45,10 +51,10 @@ def build_engine(settings: Settings) -> Engine:
     options = f"-c statement_timeout={settings.db_statement_timeout_ms} -c random_page_cost=1.1"
     engine = create_engine(
         url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
+        pool_size=pool_size or settings.db_pool_size,
+        max_overflow=0 if pool_size else settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
         connect_args={"connect_timeout": settings.db_connect_timeout, "options": options},
     )
     if settings.db_statement_timeout_ms:

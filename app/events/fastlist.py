@@ -86,4 +86,4 @@ def _answer(request: Request, params: EventListQuery) -> Response:
     response = Response()
     response.headers["ETag"] = data_etag_of(request, request.state.data_version)
     response.headers["Cache-Control"] = CACHE_CONTROL
-    return list_response(request, response, params)
+    return list_response(request, response, params, request.app.state.fast_read_engine)

@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.core.cache import LRU
@@ -118,15 +119,17 @@ def list_events(
 
     Follow `next_cursor` (or the `Link: rel="next"` header) for the next page.
     """
-    return list_response(request, response, params)
+    return list_response(request, response, params, request.app.state.read_engine)
 
 
-def list_response(request: Request, response: Response, params: EventListQuery) -> Response:
+def list_response(
+    request: Request, response: Response, params: EventListQuery, engine: Engine
+) -> Response:
     """The list's answer, once its ETag is on `response`; also what app/events/fastlist.py
     answers. The session is opened here, in the one thread-pool call the route makes, rather
     than by a dependency entered and left in two more."""
     secret = request.app.state.settings.cursor_secret
-    with Session(request.app.state.read_engine) as session:
+    with Session(engine) as session:
         page = event_page(request, response, session, secret, params, fragments=True)
     return json_response(page, response)
 
