@@ -41,6 +41,8 @@ class WrkResult:
     p99_ms: float
     max_ms: float
     errors: dict[str, int] = field(default_factory=dict)
+    # Mean response size: the mix's pages fill up as the dataset grows.
+    bytes_per_answer: float = 0.0
     server_cores: float = 0.0  # CPU the server used, in cores (1.0 = its core fully busy)
     other_cores: float = 0.0  # CPU used by every other process but wrk (PostgreSQL included)
 
@@ -219,6 +221,7 @@ def run_wrk(
         p99_ms=data["p99_us"] / 1000,
         max_ms=data["max_us"] / 1000,
         errors={k: data[k] for k in ("connect", "read", "write", "status", "timeout")},
+        bytes_per_answer=data["bytes"] / max(data["requests"], 1),
         server_cores=round(server_cpu / wall, 2),
         other_cores=round(max(other_cpu, 0.0) / wall, 2),
     )

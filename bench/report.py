@@ -7,6 +7,7 @@ from bench.load import WrkResult
 from bench.run import Options, Target
 
 MIB = 1024
+ASKED_SIZE = 100_000  # the dataset size issue 7 sets its throughput targets at
 APP_RUNS = ("(a)", "(b)")  # the labels of the runs that serve the app itself
 NOTES = """\
 - Each server runs alone, pinned to core 0 (`taskset -c 0`, one uvicorn worker, the app
@@ -33,6 +34,9 @@ NOTES = """\
   busy). "other CPU" is what every other process but wrk used meanwhile, PostgreSQL
   included: the database runs on the same machine, not pinned, so on PostgreSQL runs it
   competes for both cores. Other work on the machine shows there too.
+- "kB per answer" is what wrk read per answer, headers included. The mix's pages fill up as
+  the dataset grows (its people and companies have more events in a year), so at 1M an
+  answer carries more events than at 100k, and a cold answer costs more.
 - "RSS" is the largest VmRSS seen after a run (VmHWM: the peak) over the label's servers.
 """
 
@@ -100,12 +104,13 @@ def _throughput(target: Target) -> str:
                 errors or "0",
                 str(result.errors.get("timeout", 0)),
                 ratio,
+                f"{result.bytes_per_answer / 1000:,.1f}",
                 f"{result.server_cores:.2f}",
                 f"{result.other_cores:.2f}",
             ]
         )
     header = ["run", "conns", "req/s", "p50 ms", "p99 ms", "errors", "timeouts", "of (c)"]
-    header += ["server CPU (cores)", "other CPU (cores)"]
+    header += ["kB per answer", "server CPU (cores)", "other CPU (cores)"]
     return _table(header, rows)
 
 
@@ -125,13 +130,22 @@ def _targets(targets: list[Target]) -> str:
         return "met" if ok else "**missed**"
 
     for target in targets:
+        # Issue 7 sets its throughput targets at 100k; other sizes are held to them for
+        # reference only.
+        asked = target.size == ASKED_SIZE
+
+        def at_size(ok: bool, asked: bool = asked) -> str:
+            return mark(ok) if ok or asked else "below (asked at 100k only)"
+
         cached, ceiling = _find(target, "(a)", 64), _find(target, "(c)", 64)
         if cached and ceiling:
             share = cached.rps / ceiling.rps
             p99 = _percentile(cached, 99)
             ok = share >= 0.4 and not p99.startswith(">") and cached.p99_ms <= 15
             got = f"{share:.1%} of ceiling, p99 {p99} ms"
-            rows.append([target.label, "(a) mix ≥ 40% of ceiling, p99 ≤ 15 ms @64", got, mark(ok)])
+            rows.append(
+                [target.label, "(a) mix ≥ 40% of ceiling, p99 ≤ 15 ms @64", got, at_size(ok)]
+            )
         cold = _find(target, "(b)", 64)
         if cold:
             timeouts = cold.errors.get("timeout", 0)
@@ -141,7 +155,7 @@ def _targets(targets: list[Target]) -> str:
             got = f"{cold.rps:,.1f} req/s, p99 {p99} ms, "
             got += f"{cold.error_count} errors, {timeouts} timeouts"
             rows.append(
-                [target.label, "(b) cold ≥ 750 req/s, p99 ≤ 100 ms, 0 errors @64", got, mark(ok)]
+                [target.label, "(b) cold ≥ 750 req/s, p99 ≤ 100 ms, 0 errors @64", got, at_size(ok)]
             )
             datasette = _find(target, "(d)", 64)
             if datasette and datasette.rps:
@@ -151,7 +165,7 @@ def _targets(targets: list[Target]) -> str:
                         target.label,
                         "(b) cold ≥ 3× Datasette (req/s @64, same machine and run)",
                         f"{times:.1f}×",
-                        mark(times >= 3),
+                        at_size(times >= 3),
                     ]
                 )
         first = next((t for t in target.latency if t.name.startswith("page 1 ")), None)

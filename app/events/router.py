@@ -89,17 +89,22 @@ def event_page(
     }
     try:
         found = page_of_documents(session, filters, **page) if stored else None
+        prepared = found is not None
         if found is None:
             found = page_of_events(session, filters, with_documents=stored, **page)[0]
     except (ValueError, TypeError):
         raise InvalidCursorError("the cursor does not fit this query") from None
     more = len(found) > params.limit
     rows = found[: params.limit]
-    events = [event for event, _ in rows]
     day = today()
-    if stored and all(e.document is not None for e in events):
-        items = [documents.shown(e.document, e.planned_end, day) for e in events]
+    if prepared:
+        # Its rows start with the document and the planned end; by position, since a row's
+        # attributes are looked up by name each time.
+        items = [documents.shown(row[0], row[1], day) for row, _ in rows]
+    elif stored and all(row.document is not None for row, _ in rows):
+        items = [documents.shown(row.document, row.planned_end, day) for row, _ in rows]
     else:
+        events = [event for event, _ in rows]
         items = event_documents(session, events, day, filters.reported_on)
     total = cached_count(request, lambda: count_events(session, filters))
     return pager.body(response, items, total, rows[-1][1] if more else None)
