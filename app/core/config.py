@@ -61,7 +61,7 @@ class Settings(BaseSettings):
         ),
     )
     read_threads: int = Field(
-        default=4,
+        default=8,
         ge=1,
         description=(
             "Threads a worker lets read event lists at once; more requests wait their turn "
