@@ -45,9 +45,6 @@ def build_engine(
         )
         _install_sqlite_pragmas(engine, settings)
         return engine
-    # The pool hands out the connection used last (`pool_use_lifo`): its server process is
-    # the one still awake and warm, where a rotation wakes each in turn (and idle ones can
-    # time out on the server).
     # The planner's default random_page_cost (4) prices an index lookup for spinning disks;
     # the timeline's data is small enough to live in memory, where a lookup costs about as
     # much as a sequential read. Per session, so the server's configuration is left alone.
@@ -58,6 +55,8 @@ def build_engine(
         max_overflow=0 if pool_size else settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
         pool_pre_ping=pre_ping,
+        # The connection used last first: its server process is still awake, where a
+        # rotation wakes each in turn (and idle ones can time out on the server).
         pool_use_lifo=True,
         connect_args={"connect_timeout": settings.db_connect_timeout, "options": options},
     )
