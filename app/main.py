@@ -15,7 +15,7 @@ from sqlmodel import Session
 from app.actors.router import router as actors_router
 from app.core.cache import LRU, ResponseCacheMiddleware
 from app.core.config import Settings
-from app.core.db import build_engine
+from app.core.db import LoopReads, build_engine
 from app.core.docs import install_docs
 from app.core.errors import install_error_handlers
 from app.core.health import router as health_router
@@ -104,7 +104,11 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
         prepare_database(engine, settings, migrate=settings.auto_migrate, seed=settings.auto_seed)
         if serving:
             _settle_collector()
+        if app.state.loop_reads is not None:
+            await app.state.loop_reads.open()
         yield
+        if app.state.loop_reads is not None:
+            await app.state.loop_reads.close()
         for built in engines:
             built.dispose()
 
@@ -122,6 +126,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
     app.state.settings = settings
     app.state.engine = engine
     app.state.read_engine = app.state.fast_read_engine = engine
+    app.state.loop_reads = None
     if engine.dialect.name == "postgresql":
         # PostgreSQL (READ COMMITTED) takes a snapshot per statement, in a transaction or
         # not: lists are read without BEGIN and ROLLBACK, two round trips fewer per request.
@@ -132,6 +137,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
         fast = build_engine(settings, pre_ping=False, pool_size=settings.read_threads)
         app.state.fast_read_engine = fast.execution_options(isolation_level="AUTOCOMMIT")
         engines.append(fast)
+        app.state.loop_reads = LoopReads(settings)
     app.state.write_limiter = WriteRateLimiter(settings.write_rate_per_minute)
     app.state.count_cache = LRU[int](4096)
     app.state.filter_cache = LRU[ResolvedFilters](4096)

@@ -114,7 +114,11 @@ async def _measure(
             if isinstance(handler, logging.StreamHandler):
                 handler.setStream(log_file)
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        # The app's lifespan runs as under uvicorn (it opens the PostgreSQL loop pool).
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://bench") as client,
+        ):
             chosen = scenarios(dataset)[:1] if only_main else scenarios(dataset)
             timings = [await _time(client, n, u, runs, warmup, budget) for n, u in chosen]
             total = int((await client.get(chosen[0][1])).json()["total"])
@@ -130,7 +134,6 @@ async def _measure(
                 if number < PAGE_DEPTH:
                     deep_timing.note = f"only {number} pages exist"
                 timings.append(deep_timing)
-        app.state.engine.dispose()
     return timings, total
 
 

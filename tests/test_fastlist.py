@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from fastapi import FastAPI
@@ -11,7 +12,7 @@ from sqlalchemy import event
 from app.events import fastlist
 from app.events.fastlist import FastListMiddleware
 from app.main import create_app
-from tests.conftest import Database, DatabaseFactory
+from tests.conftest import Database, DatabaseFactory, Editing
 from tests.factories import load
 from tests.mini import MINI
 
@@ -54,6 +55,30 @@ def clients(
         yield a, b
 
 
+def _count_answers(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
+    """The URLs the fast path answered, by the thread or on the event loop."""
+    answered: dict[str, list[str]] = {"thread": [], "loop": [], "loop failed": []}
+    answer, answer_on_loop = fastlist._answer, fastlist._answer_on_loop
+
+    def in_thread(request: Any, params: Any) -> Any:
+        answered["thread"].append(str(request.url))
+        return answer(request, params)
+
+    async def on_loop(request: Any, params: Any) -> Any:
+        try:
+            response = await answer_on_loop(request, params)
+        except Exception:
+            answered["loop failed"].append(str(request.url))
+            raise
+        if response is not None:
+            answered["loop"].append(str(request.url))
+        return response
+
+    monkeypatch.setattr(fastlist, "_answer", in_thread)
+    monkeypatch.setattr(fastlist, "_answer_on_loop", on_loop)
+    return answered
+
+
 def _seen(response: Any) -> tuple[int, list[tuple[str, str]], bytes]:
     headers = sorted((k, v) for k, v in response.headers.items() if k != "x-request-id")
     return response.status_code, headers, response.content
@@ -63,19 +88,12 @@ def test_the_fast_path_answers_plain_lists_exactly_as_the_route(
     clients: tuple[TestClient, TestClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fast, route = clients
-    answered: list[str] = []
-    answer = fastlist._answer
-
-    def counted(request: Any, params: Any) -> Any:
-        answered.append(str(request.url))
-        return answer(request, params)
-
-    monkeypatch.setattr(fastlist, "_answer", counted)
+    answered = _count_answers(monkeypatch)
     for url in ANSWERED:
         mine = fast.get(url)
         assert mine.status_code == 200, (url, mine.text)
         assert _seen(mine) == _seen(route.get(url)), url
-    assert len(answered) == len(ANSWERED)
+    assert len(answered["thread"]) + len(answered["loop"]) == len(ANSWERED)
     # The next page, through the cursor the fast path signed.
     cursor = fast.get("/api/v1/events?limit=2").json()["next_cursor"]
     url = f"/api/v1/events?limit=2&cursor={cursor}"
@@ -87,13 +105,11 @@ def test_anything_else_is_answered_by_the_route(
     clients: tuple[TestClient, TestClient], url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fast, route = clients
-    answered: list[Any] = []
-    answer = fastlist._answer
-    monkeypatch.setattr(fastlist, "_answer", lambda *a: answered.append(a) or answer(*a))
+    answered = _count_answers(monkeypatch)
     mine = fast.get(url)
     assert _seen(mine) == _seen(route.get(url))
     # Invalid queries never reach the fast answer; valid ones that fail in it are re-asked.
-    assert mine.status_code >= 400 or not answered
+    assert mine.status_code >= 400 or not (answered["thread"] or answered["loop"])
 
 
 def test_conditional_requests_get_the_routes_304(clients: tuple[TestClient, TestClient]) -> None:
@@ -127,3 +143,90 @@ def test_a_connection_the_server_dropped_costs_the_fast_path_nothing(
     # The first goes to the route anyway: the data version's connection was dropped too.
     assert [_seen(fast.get(url)) for url in urls] == expected
     assert disconnects == [True]  # met once, then the pool made a new connection
+
+
+# One country's year, and every event: the two lists read by one prepared statement.
+PREPARED = [
+    "/api/v1/events?actor=russia&year=2021",
+    "/api/v1/events?actor=russia&year=2021&limit=1",
+    "/api/v1/events?actor=russia&year=2021&limit=1&sort=-date",
+    "/api/v1/events?limit=3",
+    "/api/v1/events?limit=3&sort=-date",
+]
+
+
+def test_on_postgresql_known_pages_are_read_on_the_event_loop(
+    clients: tuple[TestClient, TestClient], backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once a list's filters and count are known for this data version, its pages (any
+    size, order or cursor) are one query awaited on the loop, answered as the route does."""
+    fast, route = clients
+    answered = _count_answers(monkeypatch)
+    asked, cursors = list(PREPARED), []
+    for url in PREPARED:
+        mine = fast.get(url)
+        assert _seen(mine) == _seen(route.get(url)), url
+        cursors.append(mine.json()["next_cursor"])
+    # Walk the lists through their cursors, each page as the route gives it.
+    for url, cursor in zip(PREPARED, cursors, strict=True):
+        while cursor is not None:
+            page = f"{url}&{urlencode({'cursor': cursor})}"
+            mine = fast.get(page)
+            asked.append(page)
+            assert _seen(mine) == _seen(route.get(page)), page
+            cursor = mine.json()["next_cursor"]
+    asked = [f"http://testserver{url}" for url in asked]
+    assert len(asked) > 10
+    if backend == "postgresql":
+        # Only the first of each list found its filters and count, in a thread.
+        assert answered["thread"] == [asked[0], asked[3]]
+        assert answered["loop"] == [url for url in asked if url not in answered["thread"]]
+    else:
+        assert (answered["thread"], answered["loop"]) == (asked, [])
+    assert answered["loop failed"] == []
+
+
+def test_after_a_write_the_loop_reads_nothing_it_knew_before(
+    editing: Editing, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the loop relies on (filters, count) is kept per data version: after a write the
+    next page is found again in a thread, and shows the write."""
+    client = editing.client
+    url = "/api/v1/events?actor=russia&year=2021"
+    assert client.get(url).json()["total"] == 2  # filters and count found, in a thread
+    answered = _count_answers(monkeypatch)
+    first = client.get(f"{url}&limit=1").json()["items"][0]
+    renamed = client.patch("/api/v1/events/e2021", json={"title": "Renamed"}, headers=editing.auth)
+    assert renamed.status_code == 200, renamed.text
+    after = client.get(f"{url}&limit=2").json()
+    client.get(f"{url}&limit=3")
+    assert (first["id"], first["title"]) == ("e2021", "Event e2021")
+    assert (after["items"][0]["id"], after["items"][0]["title"]) == ("e2021", "Renamed")
+    # The loop answered limit=1 and limit=3; limit=2, the first after the write, a thread.
+    on_loop = [f"http://testserver{url}&limit={n}" for n in (1, 3)]
+    assert answered["loop"] == (on_loop if backend == "postgresql" else [])
+    assert answered["thread"][0 if backend == "postgresql" else 1].endswith("&limit=2")
+
+
+def test_a_connection_the_server_dropped_costs_the_loop_one_retry(
+    clients: tuple[TestClient, TestClient], backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pooled connection of the loop's that the server has closed fails once; the route
+    answers that request, and the pool connects anew for the next."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has no server to drop connections")
+    fast, route = clients
+    first, *urls = [f"/api/v1/events?actor=russia&year=2021&limit={n}" for n in range(1, 6)]
+    expected = [_seen(route.get(url)) for url in urls]
+    answered = _count_answers(monkeypatch)
+    assert fast.get(first).status_code == 200  # filters and count found, in a thread
+    assert _seen(fast.get(urls[0])) == expected[0]  # the loop's pool now holds a connection
+    with route.app.state.engine.connect() as conn:  # type: ignore[attr-defined]
+        conn.exec_driver_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    # The first goes to the route anyway: the data version's connection was dropped too.
+    assert [_seen(fast.get(url)) for url in urls[1:]] == expected[1:]
+    assert len(answered["loop failed"]) == 1
+    assert answered["loop"][-1] == f"http://testserver{urls[-1]}"

@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connection pool size.")
     db_max_overflow: int = Field(
-        default=20, ge=0, description="Extra PostgreSQL connections allowed above the pool size."
+        default=10, ge=0, description="Extra PostgreSQL connections allowed above the pool size."
     )
     db_pool_timeout: float = Field(
         default=5.0, gt=0, description="Seconds a request waits for a pooled connection."

@@ -1,11 +1,13 @@
 """Engine construction, SQLite pragmas and the request-scoped session dependency."""
 
+import asyncio
 import json
 from collections.abc import Iterator, Sequence
 from typing import Annotated, Any, cast
 
 import psycopg
 from fastapi import Depends, Request
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
@@ -18,7 +20,7 @@ from sqlalchemy import (
     literal_column,
     select,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
@@ -45,10 +47,6 @@ def build_engine(
         )
         _install_sqlite_pragmas(engine, settings)
         return engine
-    # The planner's default random_page_cost (4) prices an index lookup for spinning disks;
-    # the timeline's data is small enough to live in memory, where a lookup costs about as
-    # much as a sequential read. Per session, so the server's configuration is left alone.
-    options = f"-c statement_timeout={settings.db_statement_timeout_ms} -c random_page_cost=1.1"
     engine = create_engine(
         url,
         pool_size=pool_size or settings.db_pool_size,
@@ -58,12 +56,10 @@ def build_engine(
         # The connection used last first: its server process is still awake, where a
         # rotation wakes each in turn (and idle ones can time out on the server).
         pool_use_lifo=True,
-        connect_args={"connect_timeout": settings.db_connect_timeout, "options": options},
+        connect_args=_connect_args(settings),
     )
-    if settings.db_statement_timeout_ms:
-        # The server cancels a slow statement itself; a server that has stopped answering
-        # cannot, so the client gives up once that plus a connection timeout has passed.
-        patience = settings.db_statement_timeout_ms / 1000 + settings.db_connect_timeout
+    patience = _patience(settings)
+    if patience is not None:
 
         @event.listens_for(engine, "do_connect")
         def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
@@ -72,6 +68,71 @@ def build_engine(
             return connection
 
     return engine
+
+
+def _connect_args(settings: Settings) -> dict[str, Any]:
+    # The planner's default random_page_cost (4) prices an index lookup for spinning disks;
+    # the timeline's data is small enough to live in memory, where a lookup costs about as
+    # much as a sequential read. Per session, so the server's configuration is left alone.
+    options = f"-c statement_timeout={settings.db_statement_timeout_ms} -c random_page_cost=1.1"
+    return {"connect_timeout": settings.db_connect_timeout, "options": options}
+
+
+def _patience(settings: Settings) -> float | None:
+    """How long a PostgreSQL query may wait for an answer: the server cancels a slow
+    statement itself; a server that has stopped answering cannot, so the client gives up once
+    that plus a connection timeout has passed."""
+    if not settings.db_statement_timeout_ms:
+        return None
+    return settings.db_statement_timeout_ms / 1000 + settings.db_connect_timeout
+
+
+class LoopReads:
+    """Asynchronous PostgreSQL connections for reads made on the event loop itself.
+
+    A read in a worker thread costs two hand-offs between threads on top of its round trip
+    to the server (to the thread and back to the loop); a read awaited on the loop costs
+    none. The pool opens connections when they are first needed, at most `READ_THREADS`,
+    and is used only by the loop that opened it (the app's lifespan opens and closes it).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.patience = _patience(settings)
+        self.pool: AsyncConnectionPool | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    async def open(self) -> None:
+        """A new pool (one cannot be reopened, and a lifespan may run more than once)."""
+        url = make_url(self.settings.sqlalchemy_url).set(drivername="postgresql")
+        self.pool = AsyncConnectionPool(
+            url.render_as_string(hide_password=False),
+            min_size=0,
+            max_size=self.settings.read_threads,
+            kwargs={"autocommit": True, **_connect_args(self.settings)},
+            timeout=self.settings.db_pool_timeout,
+            name="loop-reads",
+            open=False,
+        )
+        await self.pool.open()
+        self.loop = asyncio.get_running_loop()
+
+    async def close(self) -> None:
+        pool, self.pool, self.loop = self.pool, None, None
+        if pool is not None:
+            await pool.close()
+
+    def usable(self) -> bool:
+        """Whether this loop may use the pool (a test client may run requests on another)."""
+        return self.loop is not None and self.loop is asyncio.get_running_loop()
+
+    async def fetch(self, sql: str, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row of one statement, prepared on the server; a connection that fails or
+        is given up on mid-answer is closed by the pool, not reused."""
+        assert self.pool is not None, "used before open()"
+        async with asyncio.timeout(self.patience), self.pool.connection() as connection:
+            cursor = await connection.execute(sql, values, prepare=True)
+            return await cursor.fetchall()
 
 
 class PatientConnection(psycopg.Connection[Any]):

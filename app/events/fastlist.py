@@ -6,19 +6,30 @@ cases itself by calling the route's own code (`event_page`, `json_response`) wit
 query model, so the bytes and headers are the route's. Anything else — an unknown or
 repeated parameter, invalid values, a conditional request, any error — goes on to FastAPI,
 which answers it (422, 304, 503…) exactly as before; a GET can safely be answered twice.
+
+On PostgreSQL, a page whose filters and count earlier requests have already found for this
+data version is one query of a prepared shape (`document_page_query`): it is awaited on the
+event loop (`LoopReads`) rather than run in a thread, and the page built by the route's own
+`prepared_body`. Anything else takes the thread.
 """
 
 import logging
+from functools import lru_cache
 from typing import Any, get_origin
 
 import anyio.to_thread
 from fastapi import Request, Response
 from pydantic import ValidationError
+from sqlalchemy import Select
+from sqlalchemy.engine import Dialect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.core.http import CACHE_CONTROL, data_etag_of
+from app.core.db import LoopReads
+from app.core.http import CACHE_CONTROL, data_etag_of, json_response
+from app.core.pagination import Pager
 from app.events.filters import EventListQuery
-from app.events.router import list_response
+from app.events.router import known_filters_and_count, list_response, prepared_body
+from app.events.service import document_page_query, document_rows
 
 log = logging.getLogger("app.events.fastlist")
 
@@ -68,11 +79,13 @@ class FastListMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            # A few threads of the list's own (READ_THREADS): under load, requests queue for
-            # them in order rather than forty threads contending for the one core.
-            response = await anyio.to_thread.run_sync(
-                _answer, request, params, limiter=request.app.state.read_limiter
-            )
+            response = await _answer_on_loop(request, params)
+            if response is None:
+                # A few threads of the list's own (READ_THREADS): under load, requests queue
+                # for them in order rather than forty threads contending for the one core.
+                response = await anyio.to_thread.run_sync(
+                    _answer, request, params, limiter=request.app.state.read_limiter
+                )
         except Exception:  # the route answers it, with its error handlers
             log.debug("fast list path gave way to the route", exc_info=True)
             await self.app(scope, receive, send)
@@ -83,7 +96,43 @@ class FastListMiddleware:
 def _answer(request: Request, params: EventListQuery) -> Response:
     """What `list_events` answers, by the same code (no If-None-Match reaches here, so the
     ETag dependency would only set its headers)."""
+    return list_response(request, _validated(request), params, request.app.state.fast_read_engine)
+
+
+async def _answer_on_loop(request: Request, params: EventListQuery) -> Response | None:
+    """The answer of `_answer` by one query awaited on the loop, or None when it would take
+    more than that (filters or count not known yet, another shape, a document missing)."""
+    reads: LoopReads | None = request.app.state.loop_reads
+    known = known_filters_and_count(request)
+    if reads is None or known is None or not reads.usable():
+        return None
+    filters, total = known
+    if filters.reported_on is not None:  # stored documents show every citation
+        return None
+    pager = Pager(request, request.app.state.settings.cursor_secret, params.cursor, params.limit)
+    query = document_page_query(
+        "postgresql", filters, sort=params.sort, after_values=pager.after, limit=params.limit + 1
+    )
+    if query is None:
+        return None
+    statement, values = query
+    sql = _sql(statement, request.app.state.engine.dialect)
+    found = document_rows(await reads.fetch(sql, values))
+    if found is None:
+        return None
+    response = _validated(request)
+    return json_response(prepared_body(pager, response, found, total), response)
+
+
+def _validated(request: Request) -> Response:
+    """A response carrying the validators the ETag dependency would set."""
     response = Response()
     response.headers["ETag"] = data_etag_of(request, request.state.data_version)
     response.headers["Cache-Control"] = CACHE_CONTROL
-    return list_response(request, response, params, request.app.state.fast_read_engine)
+    return response
+
+
+@lru_cache(maxsize=256)
+def _sql(statement: Select[Any], dialect: Dialect) -> str:
+    """A prepared statement (they are built once each) as the engine gives it to psycopg."""
+    return str(statement.compile(dialect=dialect))

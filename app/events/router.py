@@ -1,6 +1,6 @@
 """`/api/v1/events`: the filtered, paginated timeline, its facets, and single events."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -47,9 +47,11 @@ def cached_count(request: Request, count: Callable[[], int]) -> int:
     if version is None:
         return count()
     counts: LRU[int] = request.app.state.count_cache
-    return counts.get_or_make(
-        (version, request.url.path.startswith("/api/v1/timeline"), _filter_key(request)), count
-    )
+    return counts.get_or_make(_count_key(request, version), count)
+
+
+def _count_key(request: Request, version: int) -> tuple[Any, ...]:
+    return version, request.url.path.startswith("/api/v1/timeline"), _filter_key(request)
 
 
 def cached_filters(request: Request, session: Session, params: EventFilters) -> ResolvedFilters:
@@ -94,20 +96,43 @@ def event_page(
             found = page_of_events(session, filters, with_documents=stored, **page)[0]
     except (ValueError, TypeError):
         raise InvalidCursorError("the cursor does not fit this query") from None
+    total = cached_count(request, lambda: count_events(session, filters))
+    if prepared:
+        return prepared_body(pager, response, found, total)
     more = len(found) > params.limit
     rows = found[: params.limit]
     day = today()
-    if prepared:
-        # Its rows start with the document and the planned end; by position, since a row's
-        # attributes are looked up by name each time.
-        items = [documents.shown(row[0], row[1], day) for row, _ in rows]
-    elif stored and all(row.document is not None for row, _ in rows):
+    if stored and all(row.document is not None for row, _ in rows):
         items = [documents.shown(row.document, row.planned_end, day) for row, _ in rows]
     else:
         events = [event for event, _ in rows]
         items = event_documents(session, events, day, filters.reported_on)
-    total = cached_count(request, lambda: count_events(session, filters))
     return pager.body(response, items, total, rows[-1][1] if more else None)
+
+
+def prepared_body(
+    pager: Pager, response: Response, found: list[tuple[Any, Sequence[Any]]], total: int
+) -> dict[str, Any]:
+    """The page of the rows `page_of_documents` found (one more than the page, if there is)."""
+    rows = found[: pager.limit]
+    day = today()
+    # Each row starts with the document and the planned end; read by position, since a
+    # row's attributes are looked up by name each time.
+    items = [documents.shown(row[0], row[1], day) for row, _ in rows]
+    return pager.body(response, items, total, rows[-1][1] if len(found) > pager.limit else None)
+
+
+def known_filters_and_count(request: Request) -> tuple[ResolvedFilters, int] | None:
+    """The list's filters, resolved, and its `total`, when earlier requests have found both
+    for this data version; None otherwise."""
+    version = getattr(request.state, "data_version", None)
+    if version is None:
+        return None
+    filters = request.app.state.filter_cache.get((version, _filter_key(request)))
+    total = request.app.state.count_cache.get(_count_key(request, version))
+    if filters is None or total is None:
+        return None
+    return filters, total
 
 
 @router.get(

@@ -344,6 +344,24 @@ def page_of_documents(
     None when the filters have another shape, or when an event on the page has no document
     yet: `page_of_events` answers those.
     """
+    query = document_page_query(
+        _dialect(session), filters, sort=sort, after_values=after_values, limit=limit
+    )
+    if query is None:
+        return None
+    return document_rows(session.connection().execute(*query).all())
+
+
+def document_page_query(
+    dialect: str,
+    filters: ResolvedFilters,
+    *,
+    sort: str | None,
+    after_values: Sequence[Any] | None,
+    limit: int,
+) -> tuple[Select[Any], dict[str, Any]] | None:
+    """The statement of `page_of_documents` and its values, or None for filters of another
+    shape. A bad cursor raises ValueError or TypeError."""
     if filters == _NO_FILTERS:
         shape = "all"
     elif _reach_applies(filters) and _only_actor_and_year(filters):
@@ -362,10 +380,13 @@ def page_of_documents(
             "after_date": date.fromisoformat(after_values[0]),
             "after_id": str(after_values[1]),
         }
-    statement = _document_page(
-        _dialect(session), shape, ascending, after_values is not None, int(limit)
-    )
-    rows = session.connection().execute(statement, values).all()
+    statement = _document_page(dialect, shape, ascending, after_values is not None, int(limit))
+    return statement, values
+
+
+def document_rows(rows: Sequence[Sequence[Any]]) -> list[tuple[Any, Sequence[Any]]] | None:
+    """The rows of a `document_page_query` with their sort keys; None when an event on the
+    page has no document yet."""
     if any(row[0] is None for row in rows):
         return None
     # Dates in cursors are written as orjson writes them: ISO 8601, like page_of_events.
