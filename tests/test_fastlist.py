@@ -1,14 +1,20 @@
 """The list's fast path answers exactly as the FastAPI route does, or lets the route answer."""
 
+import asyncio
+import os
+import signal
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
+import psycopg
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
+from app.core.db import LoopReads
 from app.events import fastlist
 from app.events.fastlist import FastListMiddleware
 from app.main import create_app
@@ -190,22 +196,78 @@ def test_after_a_write_the_loop_reads_nothing_it_knew_before(
     editing: Editing, backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What the loop relies on (filters, count) is kept per data version: after a write the
-    next page is found again in a thread, and shows the write."""
+    next page is found again in a thread, and the pages after it show the write too."""
     client = editing.client
     url = "/api/v1/events?actor=russia&year=2021"
     assert client.get(url).json()["total"] == 2  # filters and count found, in a thread
     answered = _count_answers(monkeypatch)
-    first = client.get(f"{url}&limit=1").json()["items"][0]
+
+    def page(limit: int) -> tuple[int, list[tuple[str, str]]]:
+        body = client.get(f"{url}&limit={limit}").json()
+        return body["total"], [(e["id"], e["title"]) for e in body["items"]]
+
+    assert page(1) == (2, [("e2021", "Event e2021")])
     renamed = client.patch("/api/v1/events/e2021", json={"title": "Renamed"}, headers=editing.auth)
     assert renamed.status_code == 200, renamed.text
-    after = client.get(f"{url}&limit=2").json()
-    client.get(f"{url}&limit=3")
-    assert (first["id"], first["title"]) == ("e2021", "Event e2021")
-    assert (after["items"][0]["id"], after["items"][0]["title"]) == ("e2021", "Renamed")
-    # The loop answered limit=1 and limit=3; limit=2, the first after the write, a thread.
-    on_loop = [f"http://testserver{url}&limit={n}" for n in (1, 3)]
-    assert answered["loop"] == (on_loop if backend == "postgresql" else [])
-    assert answered["thread"][0 if backend == "postgresql" else 1].endswith("&limit=2")
+    assert page(2) == (2, [("e2021", "Renamed"), ("e2021m", "Event e2021m")])
+    assert page(3) == (2, [("e2021", "Renamed"), ("e2021m", "Event e2021m")])
+    # A write that changes what the list matches changes its count as well.
+    deleted = client.delete("/api/v1/events/e2021", headers=editing.auth)
+    assert deleted.status_code == 204, deleted.text
+    assert page(4) == (1, [("e2021m", "Event e2021m")])
+    assert page(5) == (1, [("e2021m", "Event e2021m")])
+    # The first page after each write was found in a thread; the loop answered the others.
+    asked = [f"http://testserver{url}&limit={n}" for n in range(1, 6)]
+    if backend == "postgresql":
+        assert answered["thread"] == [asked[1], asked[3]]
+        assert answered["loop"] == [asked[0], asked[2], asked[4]]
+    else:
+        assert (answered["thread"], answered["loop"]) == (asked, [])
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["garbage", "from another list", "from the other order", "from another page size"],
+)
+def test_cursors_that_do_not_fit_are_refused_as_the_route_refuses_them(
+    clients: tuple[TestClient, TestClient], cursor: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the list's filters and count known (the loop would read its pages), a cursor
+    that does not belong to the request is refused exactly as the route refuses it."""
+    fast, route = clients
+    url = "/api/v1/events?limit=1"
+    assert fast.get(url).status_code == 200
+    signed = {
+        "from another list": "/api/v1/events?actor=russia&year=2021&limit=1",
+        "from the other order": f"{url}&sort=-date",
+        "from another page size": "/api/v1/events?limit=2",
+    }
+    if cursor in signed:
+        cursor = fast.get(signed[cursor]).json()["next_cursor"]
+        assert cursor is not None
+    answered = _count_answers(monkeypatch)
+    page = f"{url}&{urlencode({'cursor': cursor})}"
+    mine = fast.get(page)
+    assert mine.status_code == 422
+    assert _seen(mine) == _seen(route.get(page))
+    assert answered["loop"] == []  # what the fast path tried gave way to the route
+
+
+def test_a_page_with_an_event_missing_its_document_is_assembled_instead(
+    clients: tuple[TestClient, TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stored document can be missing (written before documents existed); the loop then
+    leaves the page to the thread, which assembles that event from its tables."""
+    fast, route = clients
+    url = "/api/v1/events?actor=russia&year=2021"
+    assert fast.get(url).status_code == 200
+    with fast.app.state.engine.begin() as conn:  # type: ignore[attr-defined]
+        conn.exec_driver_sql("DELETE FROM event_document WHERE event_id = 'e2021'")
+    answered = _count_answers(monkeypatch)
+    page = f"{url}&limit=5"
+    assert _seen(fast.get(page)) == _seen(route.get(page))
+    assert answered["loop"] == []
+    assert answered["thread"] == [f"http://testserver{page}"]
 
 
 def test_a_connection_the_server_dropped_costs_the_loop_one_retry(
@@ -230,3 +292,37 @@ def test_a_connection_the_server_dropped_costs_the_loop_one_retry(
     assert [_seen(fast.get(url)) for url in urls[1:]] == expected[1:]
     assert len(answered["loop failed"]) == 1
     assert answered["loop"][-1] == f"http://testserver{urls[-1]}"
+
+
+def test_a_server_that_stops_answering_is_given_up_on_after_the_patience(
+    databases: DatabaseFactory, migrated_template: Database, backend: str
+) -> None:
+    """The loop's connections wait for an answer no longer than the thread's do (statement
+    timeout plus connect timeout), then are closed, and the pool makes new ones."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has no server to stop")
+    database = databases.create(template=migrated_template)
+    settings = database.settings(db_statement_timeout_ms=1000, db_connect_timeout=1)
+    reads = LoopReads(settings)
+
+    async def scenario() -> tuple[float, list[tuple[Any, ...]] | None]:
+        await reads.open()
+        try:
+            found = await reads.fetch("SELECT pg_backend_pid()", {})
+            assert found is not None
+            pid = found[0][0]
+            os.kill(pid, signal.SIGSTOP)
+            started = time.monotonic()
+            try:
+                with pytest.raises(psycopg.OperationalError, match="did not answer within 2"):
+                    await reads.fetch("SELECT 1", {})
+            finally:
+                waited = time.monotonic() - started
+                os.kill(pid, signal.SIGCONT)
+            return waited, await reads.fetch("SELECT pg_backend_pid() <> %(old)s", {"old": pid})
+        finally:
+            await reads.close()
+
+    waited, after = asyncio.run(scenario())
+    assert 1.9 < waited < 4
+    assert after == [(True,)]  # a new connection, to a new server process

@@ -7,7 +7,7 @@ from typing import Annotated, Any, cast
 
 import psycopg
 from fastapi import Depends, Request
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
@@ -87,6 +87,12 @@ def _patience(settings: Settings) -> float | None:
     return settings.db_statement_timeout_ms / 1000 + settings.db_connect_timeout
 
 
+# How long a list request waits for a connection of the loop's pool before its page is read
+# in a thread instead: under load a connection is free within milliseconds, and when none
+# can be made (the server restarting, or out of connections) the thread's pool answers.
+LOOP_POOL_WAIT = 0.25
+
+
 class LoopReads:
     """Asynchronous PostgreSQL connections for reads made on the event loop itself.
 
@@ -98,19 +104,25 @@ class LoopReads:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.patience = _patience(settings)
-        self.pool: AsyncConnectionPool | None = None
+        self.pool: AsyncConnectionPool[PatientAsyncConnection] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
 
     async def open(self) -> None:
         """A new pool (one cannot be reopened, and a lifespan may run more than once)."""
+        await self.close()
         url = make_url(self.settings.sqlalchemy_url).set(drivername="postgresql")
+        patience = _patience(self.settings)
+
+        async def configure(connection: PatientAsyncConnection) -> None:
+            connection.patience = patience
+
         self.pool = AsyncConnectionPool(
             url.render_as_string(hide_password=False),
+            connection_class=PatientAsyncConnection,
             min_size=0,
             max_size=self.settings.read_threads,
             kwargs={"autocommit": True, **_connect_args(self.settings)},
-            timeout=self.settings.db_pool_timeout,
+            configure=configure,
             name="loop-reads",
             open=False,
         )
@@ -126,13 +138,17 @@ class LoopReads:
         """Whether this loop may use the pool (a test client may run requests on another)."""
         return self.loop is not None and self.loop is asyncio.get_running_loop()
 
-    async def fetch(self, sql: str, values: dict[str, Any]) -> list[tuple[Any, ...]]:
-        """Every row of one statement, prepared on the server; a connection that fails or
-        is given up on mid-answer is closed by the pool, not reused."""
+    async def fetch(self, sql: str, values: dict[str, Any]) -> list[tuple[Any, ...]] | None:
+        """Every row of one statement, prepared on the server; None when no connection was
+        free within `LOOP_POOL_WAIT`. A connection that fails, or waits longer than its
+        patience for an answer, is closed and the error raised; the pool makes a new one."""
         assert self.pool is not None, "used before open()"
-        async with asyncio.timeout(self.patience), self.pool.connection() as connection:
-            cursor = await connection.execute(sql, values, prepare=True)
-            return await cursor.fetchall()
+        try:
+            async with self.pool.connection(timeout=LOOP_POOL_WAIT) as connection:
+                cursor = await connection.execute(sql, values, prepare=True)
+                return await cursor.fetchall()
+        except PoolTimeout:
+            return None
 
 
 class PatientConnection(psycopg.Connection[Any]):
@@ -146,13 +162,29 @@ class PatientConnection(psycopg.Connection[Any]):
     patience: float | None = None
 
     def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+        timeout = timeout if timeout is not None else self.patience
         try:
-            return super().wait(gen, interval, timeout if timeout is not None else self.patience)
+            return super().wait(gen, interval, timeout)
         except psycopg.errors._WaitTimeout:
-            self.pgconn.finish()  # half a conversation: the connection cannot be reused
-            raise psycopg.OperationalError(
-                f"the database did not answer within {self.patience:g} s"
-            ) from None
+            raise _gave_up(self.pgconn, timeout) from None
+
+
+class PatientAsyncConnection(psycopg.AsyncConnection[Any]):
+    """`PatientConnection` for the event loop's reads (`LoopReads`)."""
+
+    patience: float | None = None
+
+    async def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+        timeout = timeout if timeout is not None else self.patience
+        try:
+            return await super().wait(gen, interval, timeout)
+        except psycopg.errors._WaitTimeout:
+            raise _gave_up(self.pgconn, timeout) from None
+
+
+def _gave_up(pgconn: Any, seconds: float | None) -> psycopg.OperationalError:
+    pgconn.finish()  # half a conversation: the connection cannot be reused
+    return psycopg.OperationalError(f"the database did not answer within {seconds} s")
 
 
 def _sqlite_pool(url: str, settings: Settings) -> dict[str, Any]:

@@ -117,7 +117,8 @@ async def _answer_on_loop(request: Request, params: EventListQuery) -> Response 
         return None
     statement, values = query
     sql = _sql(statement, request.app.state.engine.dialect)
-    found = document_rows(await reads.fetch(sql, values))
+    rows = await reads.fetch(sql, values)
+    found = None if rows is None else document_rows(rows)
     if found is None:
         return None
     response = _validated(request)
