@@ -103,8 +103,10 @@ async def _answer_on_loop(request: Request, params: EventListQuery) -> Response 
     """The answer of `_answer` by one query awaited on the loop, or None when it would take
     more than that (filters or count not known yet, another shape, a document missing)."""
     reads: LoopReads | None = request.app.state.loop_reads
+    if reads is None or not reads.usable():
+        return None
     known = known_filters_and_count(request)
-    if reads is None or known is None or not reads.usable():
+    if known is None:
         return None
     filters, total = known
     if filters.reported_on is not None:  # stored documents show every citation
