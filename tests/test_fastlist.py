@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from app.core.db import LoopReads
 from app.events import fastlist
@@ -308,18 +308,19 @@ def test_a_server_that_stops_answering_is_given_up_on_after_the_patience(
     async def scenario() -> tuple[float, list[tuple[Any, ...]] | None]:
         await reads.open()
         try:
-            found = await reads.fetch("SELECT pg_backend_pid()", {})
+            found = await reads.fetch(text("SELECT pg_backend_pid()"), {})
             assert found is not None
             pid = found[0][0]
             os.kill(pid, signal.SIGSTOP)
             started = time.monotonic()
             try:
                 with pytest.raises(psycopg.OperationalError, match="did not answer within 2"):
-                    await reads.fetch("SELECT 1", {})
+                    await reads.fetch(text("SELECT 1"), {})
             finally:
                 waited = time.monotonic() - started
                 os.kill(pid, signal.SIGCONT)
-            return waited, await reads.fetch("SELECT pg_backend_pid() <> %(old)s", {"old": pid})
+            again = text("SELECT pg_backend_pid() <> :old")
+            return waited, await reads.fetch(again, {"old": pid})
         finally:
             await reads.close()
 

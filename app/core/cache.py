@@ -17,6 +17,7 @@ import psycopg
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.db import libpq_dsn
 from app.core.security import SECURITY_HEADERS
 
 V = TypeVar("V")
@@ -158,9 +159,10 @@ class ResponseCacheMiddleware:
         try:
             with anyio.fail_after(self.connect_timeout):
                 if self._async is None:
-                    dsn = self.engine.url.set(drivername="postgresql").render_as_string(False)
                     self._async = await psycopg.AsyncConnection.connect(
-                        dsn, autocommit=True, connect_timeout=self.connect_timeout
+                        libpq_dsn(self.engine.url),
+                        autocommit=True,
+                        connect_timeout=self.connect_timeout,
                     )
                 cursor = await self._async.execute(VERSION_SQL, prepare=True)
                 row = await cursor.fetchone()

@@ -3,6 +3,7 @@
 import asyncio
 import json
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from typing import Annotated, Any, cast
 
 import psycopg
@@ -20,8 +21,10 @@ from sqlalchemy import (
     literal_column,
     select,
 )
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql import ClauseElement
 from sqlmodel import Session, create_engine
 
 from app.core.config import Settings
@@ -78,6 +81,11 @@ def _connect_args(settings: Settings) -> dict[str, Any]:
     return {"connect_timeout": settings.db_connect_timeout, "options": options}
 
 
+def libpq_dsn(url: URL) -> str:
+    """A SQLAlchemy PostgreSQL URL as psycopg connects to it directly."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def _patience(settings: Settings) -> float | None:
     """How long a PostgreSQL query may wait for an answer: the server cancels a slow
     statement itself; a server that has stopped answering cannot, so the client gives up once
@@ -110,14 +118,13 @@ class LoopReads:
     async def open(self) -> None:
         """A new pool (one cannot be reopened, and a lifespan may run more than once)."""
         await self.close()
-        url = make_url(self.settings.sqlalchemy_url).set(drivername="postgresql")
         patience = _patience(self.settings)
 
         async def configure(connection: PatientAsyncConnection) -> None:
             connection.patience = patience
 
         self.pool = AsyncConnectionPool(
-            url.render_as_string(hide_password=False),
+            libpq_dsn(make_url(self.settings.sqlalchemy_url)),
             connection_class=PatientAsyncConnection,
             min_size=0,
             max_size=self.settings.read_threads,
@@ -138,17 +145,30 @@ class LoopReads:
         """Whether this loop may use the pool (a test client may run requests on another)."""
         return self.loop is not None and self.loop is asyncio.get_running_loop()
 
-    async def fetch(self, sql: str, values: dict[str, Any]) -> list[tuple[Any, ...]] | None:
+    async def fetch(
+        self, statement: ClauseElement, values: dict[str, Any]
+    ) -> list[tuple[Any, ...]] | None:
         """Every row of one statement, prepared on the server; None when no connection was
         free within `LOOP_POOL_WAIT`. A connection that fails, or waits longer than its
         patience for an answer, is closed and the error raised; the pool makes a new one."""
         assert self.pool is not None, "used before open()"
+        sql = _psycopg_sql(statement)
         try:
             async with self.pool.connection(timeout=LOOP_POOL_WAIT) as connection:
                 cursor = await connection.execute(sql, values, prepare=True)
                 return await cursor.fetchall()
         except PoolTimeout:
             return None
+
+
+@lru_cache(maxsize=256)
+def _psycopg_sql(statement: ClauseElement) -> str:
+    """A statement (those read on the loop are built once each) as the engine's psycopg
+    dialect writes it."""
+    return str(statement.compile(dialect=_PSYCOPG))
+
+
+_PSYCOPG = PGDialect_psycopg()
 
 
 class PatientConnection(psycopg.Connection[Any]):

@@ -14,14 +14,11 @@ event loop (`LoopReads`) rather than run in a thread, and the page built by the 
 """
 
 import logging
-from functools import lru_cache
 from typing import Any, get_origin
 
 import anyio.to_thread
 from fastapi import Request, Response
 from pydantic import ValidationError
-from sqlalchemy import Select
-from sqlalchemy.engine import Dialect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.db import LoopReads
@@ -117,9 +114,7 @@ async def _answer_on_loop(request: Request, params: EventListQuery) -> Response 
     )
     if query is None:
         return None
-    statement, values = query
-    sql = _sql(statement, request.app.state.engine.dialect)
-    rows = await reads.fetch(sql, values)
+    rows = await reads.fetch(*query)
     found = None if rows is None else document_rows(rows)
     if found is None:
         return None
@@ -133,9 +128,3 @@ def _validated(request: Request) -> Response:
     response.headers["ETag"] = data_etag_of(request, request.state.data_version)
     response.headers["Cache-Control"] = CACHE_CONTROL
     return response
-
-
-@lru_cache(maxsize=256)
-def _sql(statement: Select[Any], dialect: Dialect) -> str:
-    """A prepared statement (they are built once each) as the engine gives it to psycopg."""
-    return str(statement.compile(dialect=dialect))

@@ -47,11 +47,11 @@ def cached_count(request: Request, count: Callable[[], int]) -> int:
     if version is None:
         return count()
     counts: LRU[int] = request.app.state.count_cache
-    return counts.get_or_make(_count_key(request, version), count)
+    return counts.get_or_make(_count_key(request, version, _filter_key(request)), count)
 
 
-def _count_key(request: Request, version: int) -> tuple[Any, ...]:
-    return version, request.url.path.startswith("/api/v1/timeline"), _filter_key(request)
+def _count_key(request: Request, version: int, filters: tuple[Any, ...]) -> tuple[Any, ...]:
+    return version, request.url.path.startswith("/api/v1/timeline"), filters
 
 
 def cached_filters(request: Request, session: Session, params: EventFilters) -> ResolvedFilters:
@@ -128,8 +128,9 @@ def known_filters_and_count(request: Request) -> tuple[ResolvedFilters, int] | N
     version = getattr(request.state, "data_version", None)
     if version is None:
         return None
-    filters = request.app.state.filter_cache.get((version, _filter_key(request)))
-    total = request.app.state.count_cache.get(_count_key(request, version))
+    key = _filter_key(request)
+    filters = request.app.state.filter_cache.get((version, key))
+    total = request.app.state.count_cache.get(_count_key(request, version, key))
     if filters is None or total is None:
         return None
     return filters, total
