@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
+from app.core import editing as editing_module
 from app.core.config import PROJECT_ROOT
 from app.core.idempotency import IdempotencyKey
 from app.events import writes
@@ -214,3 +215,35 @@ def test_the_same_key_sent_at_once_creates_one_event(editing: Editing) -> None:
     assert codes == [201] * 4
     assert len(bodies) == 1
     assert rows(editing, Event) == 8
+
+
+def test_a_key_committed_after_the_replay_check_is_replayed(
+    editing: Editing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (seen on PostgreSQL in CI): a request looks its key up before the other
+    request with the same key commits, then finds that request's event and says 409. It must
+    answer as the first did, whichever check notices the other request."""
+    headers = {**editing.auth, "Idempotency-Key": "late-check"}
+    first = editing.client.post("/api/v1/events", json=NEW_EVENT, headers=headers)
+    assert first.status_code == 201
+    real_replay = editing_module.replay
+    lookups: list[bool] = []
+
+    def looked_up_too_early(*args: Any) -> Any:
+        # The first lookup ran before the first request committed: it saw no key.
+        lookups.append(True)
+        return None if len(lookups) == 1 else real_replay(*args)
+
+    monkeypatch.setattr(editing_module, "replay", looked_up_too_early)
+    again = editing.client.post("/api/v1/events", json=NEW_EVENT, headers=headers)
+    assert len(lookups) == 2
+    assert again.status_code == 201, again.text
+    assert again.content == first.content
+    assert again.headers["idempotency-replayed"] == "true"
+    assert rows(editing, Event) == 8
+
+    # Without a key, the same clash is the 409 it always was, naming the event.
+    monkeypatch.undo()
+    clash = editing.client.post("/api/v1/events", json=NEW_EVENT, headers=editing.auth)
+    assert clash.status_code == 409
+    assert NEW_EVENT["id"] in clash.json()["detail"]

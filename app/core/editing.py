@@ -103,11 +103,14 @@ def commit_write(
         if key:
             remember(session, editor.token_id, key, digest, response)
         session.commit()
-    except IntegrityError:
+    except (IntegrityError, ConflictError) as exc:
         session.rollback()
-        if key:  # a concurrent request with the same key committed first: answer as it did
-            replayed = replay(session, editor.token_id, key, digest)
-            if replayed is not None:
-                return replayed
+        # A concurrent request with the same key may have committed after the replay check
+        # above: its row then fails our insert, or our own check finds its event and says
+        # 409. Either way this request is that one, sent again: answer as it did.
+        if key and (replayed := replay(session, editor.token_id, key, digest)) is not None:
+            return replayed
+        if isinstance(exc, ConflictError):
+            raise
         raise ConflictError("a concurrent change conflicts with this one; retry it") from None
     return response
