@@ -239,7 +239,9 @@ def install_error_handlers(app: FastAPI, retry_after: int) -> None:
 
     @app.exception_handler(PoolTimeoutError)
     async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
-        log.warning("database unavailable: %s", type(exc).__name__)
+        cause = getattr(exc, "orig", None) or exc  # the driver's words, not SQL or parameters
+        reason = str(cause).strip().partition("\n")[0]
+        log.warning("database unavailable: %s: %s", type(cause).__name__, reason)
         return problem(
             503,
             "Service unavailable",
