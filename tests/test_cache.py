@@ -1,15 +1,20 @@
 """The response cache: keyed by the data version, so every write path invalidates it."""
 
+import sqlite3
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import orjson
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, select
+from sqlalchemy import delete, make_url, select
+from sqlalchemy import event as sa_event
 from sqlmodel import Session, col
 
+from app.core.cache import ResponseCacheMiddleware
+from app.core.db import libpq_dsn
 from app.core.versioning import bump_data_version
 from app.events import router as events_router
 from app.events.assembly import event_documents
@@ -302,3 +307,72 @@ def test_events_without_a_stored_document_are_still_listed(
     assert "e2021" in [item["id"] for item in listed]
     for item in listed:
         assert item == editing.client.get(f"/api/v1/events/{item['id']}").json()
+
+
+UNREACHABLE_READS = [
+    "/api/v1/events?limit=2",
+    "/api/v1/events/facets",
+    "/api/v1/events/e2030",
+    "/api/v1/actors",
+]
+
+
+def test_a_read_whose_data_version_could_not_be_read_is_a_503_at_once(
+    editing: Editing, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database did not answer the version's read: the request is a 503 right away, as
+    the route's own read would have answered after waiting as long again."""
+    if backend == "sqlite":
+        failure: Exception = sqlite3.OperationalError("unable to open database file")
+        monkeypatch.setattr(ResponseCacheMiddleware, "_local_version", _raise(failure))
+    else:
+        failure = psycopg.OperationalError("connection timeout expired")
+        monkeypatch.setattr(ResponseCacheMiddleware, "_remote_version", _araise(failure))
+    engine = editing.client.app.state.engine  # type: ignore[attr-defined]
+    checkouts: list[object] = []
+    sa_event.listen(engine, "checkout", lambda *args: checkouts.append(args))
+    for url in UNREACHABLE_READS:
+        response = editing.client.get(url)
+        assert response.status_code == 503, (url, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["retry-after"]
+        assert response.json()["type"].endswith("database-unavailable")
+    assert checkouts == []  # not one connection asked for
+
+    monkeypatch.undo()  # the database answers again: so does every read
+    assert [editing.client.get(url).status_code for url in UNREACHABLE_READS] == [200] * 4
+
+
+def test_a_version_connection_the_server_dropped_is_replaced_within_the_request(
+    editing: Editing, backend: str
+) -> None:
+    """After a PostgreSQL restart the kept connection of the version's reads is dead: the read
+    is made again on a new one, and the request answered, not refused."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has no server to drop connections")
+    url = "/api/v1/events?actor=russia"
+    assert editing.client.get(url).status_code == 200  # the version's connection is open
+    with psycopg.connect(libpq_dsn(make_url(editing.database.url)), autocommit=True) as admin:
+        dropped = admin.execute(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()
+    assert dropped is not None
+    assert dropped[0] >= 1
+    for path in UNREACHABLE_READS:
+        response = editing.client.get(path)
+        assert response.status_code == 200, (path, response.text)
+
+
+def _raise(failure: Exception) -> Callable[..., Any]:
+    def fail(*_: Any) -> Any:
+        raise failure
+
+    return fail
+
+
+def _araise(failure: Exception) -> Callable[..., Any]:
+    async def fail(*_: Any) -> Any:
+        raise failure
+
+    return fail

@@ -146,7 +146,7 @@ def test_a_connection_the_server_dropped_costs_the_fast_path_nothing(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
-    # The first goes to the route anyway: the data version's connection was dropped too.
+    # The data version's own connection was dropped too: its read makes a new one.
     assert [_seen(fast.get(url)) for url in urls] == expected
     assert disconnects == [True]  # met once, then the pool made a new connection
 
@@ -288,7 +288,7 @@ def test_a_connection_the_server_dropped_costs_the_loop_one_retry(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
-    # The first goes to the route anyway: the data version's connection was dropped too.
+    # The data version's own connection was dropped too: its read makes a new one.
     assert [_seen(fast.get(url)) for url in urls[1:]] == expected[1:]
     assert len(answered["loop failed"]) == 1
     assert answered["loop"][-1] == f"http://testserver{urls[-1]}"

@@ -8,6 +8,7 @@ statement + 2 × connect = 6 s; BOUND leaves room for a loaded machine.
 """
 
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -248,7 +249,7 @@ def test_a_database_address_that_never_answers(tmp_path: Path) -> None:
             assert client.get("/healthz").status_code == 200
             client.close()
             # The operator reads why: the driver's words, not just a class name.
-            assert "database unavailable: ConnectionTimeout: connection timeout" in server.log()
+            assert re.search(r"database unavailable: \w+: \S", server.log()), server.log()
     report("black-hole", slowest_503_s=round(slowest, 2))
 
 

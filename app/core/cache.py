@@ -5,9 +5,11 @@ every worker and replica stops serving an entry the moment anything changes.
 """
 
 import asyncio
+import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -63,6 +65,11 @@ class VersionUnavailable(Exception):
     """The shared read of the data version failed or was abandoned."""
 
 
+# How a read of the version fails when the database is away: a driver error, or no answer
+# within the connect timeout.
+UNREACHABLE = (psycopg.Error, sqlite3.Error, TimeoutError, OSError, VersionUnavailable)
+
+
 @dataclass(eq=False)
 class _Read:
     done: asyncio.Event = field(default_factory=asyncio.Event)
@@ -115,6 +122,16 @@ _KEPT_ON_304 = (
 )
 
 
+@contextmanager
+def _no_answer_within(seconds: float) -> Iterator[None]:
+    """`anyio.fail_after`, whose TimeoutError says what it timed (the 503's log line)."""
+    try:
+        with anyio.fail_after(seconds):
+            yield
+    except TimeoutError:
+        raise TimeoutError(f"no answer within {seconds:g} s") from None
+
+
 class ResponseCacheMiddleware:
     """Serve repeated API GETs (and HEADs) from memory, keyed by the data version and the whole
     request, Origin included.
@@ -154,25 +171,37 @@ class ResponseCacheMiddleware:
         return await self._reads.read()
 
     async def _query_remote_version(self) -> int:
-        """One read of the version; a server that stops answering is given up on after the
-        connect timeout, never waited for."""
+        """One read of the version, given up on after the connect timeout. A connection kept
+        from earlier reads that fails (the server restarted since) is replaced once within
+        that time, so the request after a restart reads the version, not a 503."""
         try:
-            with anyio.fail_after(self.connect_timeout):
-                if self._async is None:
-                    self._async = await psycopg.AsyncConnection.connect(
-                        libpq_dsn(self.engine.url),
-                        autocommit=True,
-                        connect_timeout=self.connect_timeout,
-                    )
-                cursor = await self._async.execute(VERSION_SQL, prepare=True)
-                row = await cursor.fetchone()
-            return int(row[0]) if row else 0
+            with _no_answer_within(self.connect_timeout):
+                kept = self._async is not None
+                try:
+                    return await self._read_version()
+                except psycopg.Error:
+                    if not kept:
+                        raise
+                    await self._drop_connection()
+                    return await self._read_version()
         except BaseException:
-            connection, self._async = self._async, None
-            if connection is not None:
-                with anyio.move_on_after(1, shield=True):
-                    await connection.close()
+            await self._drop_connection()
             raise
+
+    async def _read_version(self) -> int:
+        if self._async is None:
+            self._async = await psycopg.AsyncConnection.connect(
+                libpq_dsn(self.engine.url), autocommit=True, connect_timeout=self.connect_timeout
+            )
+        cursor = await self._async.execute(VERSION_SQL, prepare=True)
+        row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def _drop_connection(self) -> None:
+        connection, self._async = self._async, None
+        if connection is not None:
+            with anyio.move_on_after(1, shield=True):
+                await connection.close()
 
     def _local_version(self) -> int:
         """The version from a connection of the event loop's own, never from the pool: the
@@ -201,7 +230,13 @@ class ResponseCacheMiddleware:
             # Read on connections of the event loop's own: a local file (SQLite) answers in
             # microseconds; PostgreSQL is asked asynchronously.
             version = self._local_version() if self.local else await self._remote_version()
-        except Exception:  # the app answers (503) when the database is down
+        except UNREACHABLE as exc:
+            # The app answers, with its 503, at once: asking the database again would double
+            # the wait of every request while it is away (see `app.core.db.unreachable`).
+            scope.setdefault("state", {})["database_unreachable"] = exc
+            await self.app(scope, receive, send)
+            return
+        except Exception:  # not the database's doing: the app's own reads will tell
             await self.app(scope, receive, send)
             return
         scope.setdefault("state", {})["data_version"] = version

@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import ClauseElement
 from sqlmodel import Session, create_engine
@@ -249,8 +250,18 @@ def writer(engine: Engine) -> Engine:
 
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request, bound to the engine that create_app built."""
+    unreachable(request)
     with Session(request.app.state.engine) as session:
         yield session
+
+
+def unreachable(request: Request) -> None:
+    """Raise the 503 of a read whose data version could not be read moments ago (see
+    `ResponseCacheMiddleware`): asking again would make the client wait twice as long for
+    the same answer."""
+    failure: BaseException | None = getattr(request.state, "database_unreachable", None)
+    if failure is not None:
+        raise OperationalError("reading the data version", None, failure)
 
 
 def get_write_session(request: Request) -> Iterator[Session]:

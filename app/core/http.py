@@ -11,6 +11,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.db import unreachable
 from app.core.errors import ProblemError
 from app.core.versioning import read_data_version
 
@@ -52,6 +53,7 @@ async def data_etag(request: Request, response: Response) -> str:
     """
     version: int | None = getattr(request.state, "data_version", None)
     if version is None:
+        unreachable(request)
         version = await run_in_threadpool(_read_version, request.app.state.engine)
     etag = data_etag_of(request, version)
     if matches(request, etag):
