@@ -343,6 +343,20 @@ def test_a_read_whose_data_version_could_not_be_read_is_a_503_at_once(
     assert [editing.client.get(url).status_code for url in UNREACHABLE_READS] == [200] * 4
 
 
+def test_a_version_read_failing_for_another_reason_leaves_the_read_to_the_app(
+    editing: Editing, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a database that does not answer is a 503 at once; any other failure of the
+    version's read (here a programming error) is no reason to refuse a read that works."""
+    failure = (
+        sqlite3.ProgrammingError("bug") if backend == "sqlite" else psycopg.ProgrammingError("bug")
+    )
+    name = "_local_version" if backend == "sqlite" else "_remote_version"
+    fail = _raise(failure) if backend == "sqlite" else _araise(failure)
+    monkeypatch.setattr(ResponseCacheMiddleware, name, fail)
+    assert [editing.client.get(url).status_code for url in UNREACHABLE_READS] == [200] * 4
+
+
 def test_a_version_connection_the_server_dropped_is_replaced_within_the_request(
     editing: Editing, backend: str
 ) -> None:

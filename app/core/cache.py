@@ -65,9 +65,11 @@ class VersionUnavailable(Exception):
     """The shared read of the data version failed or was abandoned."""
 
 
-# How a read of the version fails when the database is away: a driver error, or no answer
-# within the connect timeout.
-UNREACHABLE = (psycopg.Error, sqlite3.Error, TimeoutError, OSError, VersionUnavailable)
+# How a read of the version fails when the database is away: the driver's operational
+# errors (connection refused, lost, timed out; SQLite's file unreadable or locked), a socket
+# error, or no answer within the connect timeout (TimeoutError is an OSError). A failure of
+# another kind (a table missing, a bug) is left for the app's own reads to meet and report.
+UNREACHABLE = (psycopg.OperationalError, sqlite3.OperationalError, OSError, VersionUnavailable)
 
 
 @dataclass(eq=False)
