@@ -4,14 +4,20 @@ import csv
 import io
 import subprocess
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 import orjson
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
+from sqlmodel import Session, col
 
 from app.core.config import PROJECT_ROOT
+from app.core.versioning import bump_data_version
+from app.events.models import EventDocument
 from app.main import create_app
-from tests.conftest import Database
+from tests.conftest import Database, Editing
 from tests.factories import actor, dataset, event, load
 from tests.helpers import ids
 from tests.mini import ALL
@@ -49,6 +55,54 @@ def test_timeline_groups_a_page_by_start_year(mini: TestClient) -> None:
     rest = mini.get(f"/api/v1/timeline?limit=3&cursor={body['next_cursor']}").json()
     assert [y["year"] for y in rest["years"]] == [2021, 2024, 2030]
     assert body["total"] == 7
+
+
+def _walk(client: TestClient, url: str, key: str) -> list[dict[str, object]]:
+    """Every page of `url`, two at a time, following the cursor."""
+    pages, cursor = [], None
+    while True:
+        page = client.get(url + (f"&cursor={cursor}" if cursor else "")).json()
+        pages.append(page[key])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        "",  # every event: the statement prepared for it
+        "actor=russia&year=2021",  # one actor in one year: prepared too
+        "actor=russia&sort=-date",  # stored documents, another statement
+        "q=station",  # ranked by relevance, not by date
+        "as_reported_on=2021-06-01",  # documents built for that day
+    ],
+)
+def test_the_timeline_holds_the_lists_events_grouped_by_start_year(
+    client: TestClient, filters: str
+) -> None:
+    listed = _walk(client, f"/api/v1/events?limit=2&{filters}", "items")
+    grouped = _walk(client, f"/api/v1/timeline?limit=2&{filters}", "years")
+    assert any(listed)
+    for items, years in zip(listed, grouped, strict=True):
+        assert [e for year in years for e in year["events"]] == items  # type: ignore[index]
+        for year in years:
+            assert year["events"]
+            assert {str(e["start_date"])[:4] for e in year["events"]} == {str(year["year"])}
+        assert all(a["year"] != b["year"] for a, b in pairwise(years))  # consecutive
+
+
+def test_the_timeline_assembles_an_event_whose_document_is_missing(editing: Editing) -> None:
+    client = editing.client
+    before = client.get("/api/v1/timeline?actor=russia")
+    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        session.execute(delete(EventDocument).where(col(EventDocument.event_id) == "e2021"))
+        bump_data_version(session)
+        session.commit()
+    after = client.get("/api/v1/timeline?actor=russia")
+    assert after.headers["etag"] != before.headers["etag"]  # not the cached answer
+    assert "e2021" in str(before.json()["years"])
+    assert after.json() == before.json()
 
 
 def test_csv_export_has_one_row_per_matching_event(mini: TestClient) -> None:

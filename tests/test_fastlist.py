@@ -327,3 +327,23 @@ def test_a_server_that_stops_answering_is_given_up_on_after_the_patience(
     waited, after = asyncio.run(scenario())
     assert 1.9 < waited < 4
     assert after == [(True,)]  # a new connection, to a new server process
+
+
+def test_postgresql_sessions_plan_for_a_database_held_in_memory(
+    clients: tuple[TestClient, TestClient], backend: str
+) -> None:
+    """Index lookups priced as in memory, and no JIT compilation, which cost the facets more
+    than the query itself: on the route's connections and on the loop's."""
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL's planner settings")
+    fast, _ = clients
+    with fast.app.state.engine.connect() as conn:  # type: ignore[attr-defined]
+        settings = (
+            conn.exec_driver_sql("SHOW jit").scalar(),
+            conn.exec_driver_sql("SHOW random_page_cost").scalar(),
+        )
+    assert settings == ("off", "1.1")
+    reads = fast.app.state.loop_reads  # type: ignore[attr-defined]
+    shown = fast.portal.call(reads.fetch, text("SHOW jit"), {})  # type: ignore[union-attr]
+    assert shown is not None
+    assert [tuple(row) for row in shown] == [("off",)]

@@ -74,11 +74,13 @@ def event_page(
     params: EventListParams,
     *,
     fragments: bool = False,
+    by_year: bool = False,
 ) -> dict[str, Any]:
     """A page of events, in their JSON shape, for the list and the timeline views.
 
     With `fragments`, items are the events' stored JSON, ready for orjson to embed, when
-    every event on the page has one (the list's route: it only serialises them).
+    every event on the page has one (both views only serialise them). With `by_year`, the
+    page has `years` (consecutive events grouped by start year) instead of `items`.
     """
     pager = Pager(request, secret, params.cursor, params.limit)
     filters = cached_filters(request, session, params)
@@ -98,7 +100,7 @@ def event_page(
         raise InvalidCursorError("the cursor does not fit this query") from None
     total = cached_count(request, lambda: count_events(session, filters))
     if prepared:
-        return prepared_body(pager, response, found, total)
+        return prepared_body(pager, response, found, total, by_year=by_year)
     more = len(found) > params.limit
     rows = found[: params.limit]
     day = today()
@@ -107,11 +109,19 @@ def event_page(
     else:
         events = [event for event, _ in rows]
         items = event_documents(session, events, day, filters.reported_on)
-    return pager.body(response, items, total, rows[-1][1] if more else None)
+    page = pager.body(response, items, total, rows[-1][1] if more else None)
+    if by_year:
+        page["years"] = group_by_year([row.start_date for row, _ in rows], page.pop("items"))
+    return page
 
 
 def prepared_body(
-    pager: Pager, response: Response, found: list[tuple[Any, Sequence[Any]]], total: int
+    pager: Pager,
+    response: Response,
+    found: list[tuple[Any, Sequence[Any]]],
+    total: int,
+    *,
+    by_year: bool = False,
 ) -> dict[str, Any]:
     """The page of the rows `page_of_documents` found (one more than the page, if there is)."""
     rows = found[: pager.limit]
@@ -119,7 +129,21 @@ def prepared_body(
     # Each row starts with the document and the planned end; read by position, since a
     # row's attributes are looked up by name each time.
     items = [documents.shown(row[0], row[1], day) for row, _ in rows]
-    return pager.body(response, items, total, rows[-1][1] if len(found) > pager.limit else None)
+    page = pager.body(response, items, total, rows[-1][1] if len(found) > pager.limit else None)
+    if by_year:
+        # The statement reads in date order: each row's first sort key is its start date.
+        page["years"] = group_by_year([keys[0] for _, keys in rows], page.pop("items"))
+    return page
+
+
+def group_by_year(starts: Sequence[date], items: list[Any]) -> list[dict[str, Any]]:
+    """Consecutive items of the same start year, in the order given, with their year."""
+    years: list[dict[str, Any]] = []
+    for start, item in zip(starts, items, strict=True):
+        if not years or years[-1]["year"] != start.year:
+            years.append({"year": start.year, "events": []})
+        years[-1]["events"].append(item)
+    return years
 
 
 def known_filters_and_count(request: Request) -> tuple[ResolvedFilters, int] | None:

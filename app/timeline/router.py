@@ -8,7 +8,6 @@ from fastapi.responses import StreamingResponse
 from pydantic import Field
 from sqlmodel import Session
 
-from app.core.db import SessionDep
 from app.core.deps import SettingsDep
 from app.core.http import DataETag, json_response
 from app.core.versioning import last_changed
@@ -22,7 +21,6 @@ from app.timeline.views import (
     ExportFormat,
     TimelineJSDocument,
     TimelinePage,
-    group_by_year,
     renderer,
 )
 
@@ -49,19 +47,21 @@ class TimelineQuery(EventListQuery):
 def get_timeline(
     request: Request,
     response: Response,
-    session: SessionDep,
     settings: SettingsDep,
     etag: DataETag,
     params: Annotated[TimelineQuery, Query()],
 ) -> Response:
     """The filtered events grouped by the year they start in, paginated like the list;
     or, with `format=timelinejs`, all of them as a TimelineJS document."""
-    if params.format == "timelinejs":
-        filters = resolve_filters(session, params)
-        body = render_timelinejs(iter_events(session, filters, today=today()))
-        return Response(body, media_type=MEDIA_TYPES["timelinejs"], headers=response.headers)
-    page = event_page(request, response, session, settings.cursor_secret, params)
-    page["years"] = group_by_year(page.pop("items"))
+    # Read like the list (`list_response`): a session opened in the route's one thread-pool
+    # call, on the engine that reads without a transaction of its own on PostgreSQL.
+    with Session(request.app.state.read_engine) as session:
+        if params.format == "timelinejs":
+            filters = resolve_filters(session, params)
+            body = render_timelinejs(iter_events(session, filters, today=today()))
+            return Response(body, media_type=MEDIA_TYPES["timelinejs"], headers=response.headers)
+        secret = settings.cursor_secret
+        page = event_page(request, response, session, secret, params, fragments=True, by_year=True)
     return json_response(page, response)
 
 

@@ -37,17 +37,6 @@ class TimelineJSDocument(BaseModel):
     scale: Literal["human"]
 
 
-def group_by_year(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Consecutive events (in their JSON shape) of the same start year, in the order given."""
-    years: list[dict[str, Any]] = []
-    for event in events:
-        year = event["start_date"].year
-        if not years or years[-1]["year"] != year:
-            years.append({"year": year, "events": []})
-        years[-1]["events"].append(event)
-    return years
-
-
 MEDIA_TYPES: dict[str, str] = {
     "csv": "text/csv; charset=utf-8",
     "ndjson": "application/x-ndjson",
