@@ -33,6 +33,11 @@ ANSWERED = [
     "/api/v1/events?as_reported_on=2021-06-01",
     "/api/v1/events?from=2020&to=2022-06&status=planned",
     "/api/v1/events?role=partner&min_sources=1",
+    "/api/v1/timeline",
+    "/api/v1/timeline?actor=russia&year=2021&format=json",
+    "/api/v1/timeline?limit=2&sort=-date",
+    "/api/v1/timeline?q=station",
+    "/api/v1/timeline?as_reported_on=2021-06-01",
 ]
 LEFT_TO_THE_ROUTE = [
     "/api/v1/events?limit=0",
@@ -41,6 +46,9 @@ LEFT_TO_THE_ROUTE = [
     "/api/v1/events?actor=nobody-at-all",
     "/api/v1/events?cursor=garbage",
     "/api/v1/events?year=abc",
+    "/api/v1/timeline?format=timelinejs",
+    "/api/v1/timeline?format=bogus",
+    "/api/v1/timeline?actor=russia&format=json&format=json",
 ]
 
 
@@ -66,13 +74,13 @@ def _count_answers(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
     answered: dict[str, list[str]] = {"thread": [], "loop": [], "loop failed": []}
     answer, answer_on_loop = fastlist._answer, fastlist._answer_on_loop
 
-    def in_thread(request: Any, params: Any) -> Any:
+    def in_thread(request: Any, params: Any, view: Any) -> Any:
         answered["thread"].append(str(request.url))
-        return answer(request, params)
+        return answer(request, params, view)
 
-    async def on_loop(request: Any, params: Any) -> Any:
+    async def on_loop(request: Any, params: Any, view: Any) -> Any:
         try:
-            response = await answer_on_loop(request, params)
+            response = await answer_on_loop(request, params, view)
         except Exception:
             answered["loop failed"].append(str(request.url))
             raise
@@ -101,9 +109,10 @@ def test_the_fast_path_answers_plain_lists_exactly_as_the_route(
         assert _seen(mine) == _seen(route.get(url)), url
     assert len(answered["thread"]) + len(answered["loop"]) == len(ANSWERED)
     # The next page, through the cursor the fast path signed.
-    cursor = fast.get("/api/v1/events?limit=2").json()["next_cursor"]
-    url = f"/api/v1/events?limit=2&cursor={cursor}"
-    assert _seen(fast.get(url)) == _seen(route.get(url))
+    for path in ("/api/v1/events", "/api/v1/timeline"):
+        cursor = fast.get(f"{path}?limit=2").json()["next_cursor"]
+        url = f"{path}?limit=2&cursor={cursor}"
+        assert _seen(fast.get(url)) == _seen(route.get(url))
 
 
 @pytest.mark.parametrize("url", LEFT_TO_THE_ROUTE)
@@ -151,13 +160,16 @@ def test_a_connection_the_server_dropped_costs_the_fast_path_nothing(
     assert disconnects == [True]  # met once, then the pool made a new connection
 
 
-# One country's year, and every event: the two lists read by one prepared statement.
+# One country's year, and every event: the two lists read by one prepared statement, as
+# lists and grouped by year.
 PREPARED = [
     "/api/v1/events?actor=russia&year=2021",
     "/api/v1/events?actor=russia&year=2021&limit=1",
     "/api/v1/events?actor=russia&year=2021&limit=1&sort=-date",
     "/api/v1/events?limit=3",
     "/api/v1/events?limit=3&sort=-date",
+    "/api/v1/timeline?actor=russia&year=2021&limit=1",
+    "/api/v1/timeline?limit=3&sort=-date",
 ]
 
 
@@ -184,8 +196,9 @@ def test_on_postgresql_known_pages_are_read_on_the_event_loop(
     asked = [f"http://testserver{url}" for url in asked]
     assert len(asked) > 10
     if backend == "postgresql":
-        # Only the first of each list found its filters and count, in a thread.
-        assert answered["thread"] == [asked[0], asked[3]]
+        # Only the first of each list found its filters and count, in a thread (the
+        # timeline counts its own `total`, its filters are the list's).
+        assert answered["thread"] == [asked[0], asked[3], asked[5], asked[6]]
         assert answered["loop"] == [url for url in asked if url not in answered["thread"]]
     else:
         assert (answered["thread"], answered["loop"]) == (asked, [])

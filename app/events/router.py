@@ -178,14 +178,22 @@ def list_events(
 
 
 def list_response(
-    request: Request, response: Response, params: EventListQuery, engine: Engine
+    request: Request,
+    response: Response,
+    params: EventListQuery,
+    engine: Engine,
+    *,
+    by_year: bool = False,
 ) -> Response:
-    """The list's answer, once its ETag is on `response`; also what app/events/fastlist.py
-    answers. The session is opened here, in the one thread-pool call the route makes, rather
-    than by a dependency entered and left in two more."""
+    """The list's answer (or, `by_year`, the timeline's), once its ETag is on `response`;
+    also what app/events/fastlist.py answers. The session is opened here, in the one
+    thread-pool call the route makes, rather than by a dependency entered and left in two
+    more."""
     secret = request.app.state.settings.cursor_secret
     with Session(engine) as session:
-        page = event_page(request, response, session, secret, params, fragments=True)
+        page = event_page(
+            request, response, session, secret, params, fragments=True, by_year=by_year
+        )
     return json_response(page, response)
 
 

@@ -9,11 +9,11 @@ from pydantic import Field
 from sqlmodel import Session
 
 from app.core.deps import SettingsDep
-from app.core.http import DataETag, json_response
+from app.core.http import DataETag
 from app.core.versioning import last_changed
 from app.events.deps import EventFilterParams
 from app.events.filters import EventListQuery
-from app.events.router import event_page, today
+from app.events.router import list_response, today
 from app.events.service import ResolvedFilters, iter_events, resolve_filters
 from app.timeline.timelinejs import render_timelinejs
 from app.timeline.views import (
@@ -47,22 +47,21 @@ class TimelineQuery(EventListQuery):
 def get_timeline(
     request: Request,
     response: Response,
-    settings: SettingsDep,
     etag: DataETag,
     params: Annotated[TimelineQuery, Query()],
 ) -> Response:
     """The filtered events grouped by the year they start in, paginated like the list;
     or, with `format=timelinejs`, all of them as a TimelineJS document."""
-    # Read like the list (`list_response`): a session opened in the route's one thread-pool
-    # call, on the engine that reads without a transaction of its own on PostgreSQL.
-    with Session(request.app.state.read_engine) as session:
-        if params.format == "timelinejs":
-            filters = resolve_filters(session, params)
-            body = render_timelinejs(iter_events(session, filters, today=today()))
-            return Response(body, media_type=MEDIA_TYPES["timelinejs"], headers=response.headers)
-        secret = settings.cursor_secret
-        page = event_page(request, response, session, secret, params, fragments=True, by_year=True)
-    return json_response(page, response)
+    # Read like the list: in the route's one thread-pool call, on the engine that reads
+    # without a transaction of its own on PostgreSQL (app/events/fastlist.py answers the
+    # plain cases before this route).
+    engine = request.app.state.read_engine
+    if params.format == "json":
+        return list_response(request, response, params, engine, by_year=True)
+    with Session(engine) as session:
+        filters = resolve_filters(session, params)
+        body = render_timelinejs(iter_events(session, filters, today=today()))
+    return Response(body, media_type=MEDIA_TYPES["timelinejs"], headers=response.headers)
 
 
 def _stream(
