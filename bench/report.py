@@ -88,6 +88,22 @@ def _latency(targets: list[Target]) -> str:
     return _table(header, rows)
 
 
+def _beside(target: Target) -> str:
+    """PostgreSQL's timings next to SQLite's, taken with their requests alternated."""
+    theirs, ours = target.beside
+    rows = [
+        [
+            mine.name,
+            f"{_ms(other.p50_ms)} / {_ms(other.p99_ms)} (n={other.runs})",
+            f"{_ms(mine.p50_ms)} / {_ms(mine.p99_ms)} (n={mine.runs})",
+            f"{mine.p50_ms / other.p50_ms:.2f}×" if other.p50_ms else "–",
+        ]
+        for other, mine in zip(theirs, ours, strict=True)
+    ]
+    header = ["endpoint (p50 / p99 ms)", "SQLite", "PostgreSQL", "PostgreSQL ÷ SQLite (p50)"]
+    return _table(header, rows)
+
+
 def _throughput(target: Target) -> str:
     rows = []
     for result in target.load:
@@ -203,13 +219,16 @@ def _targets(targets: list[Target]) -> str:
     for target in (t for t in targets if t.backend == "postgresql"):
         twin = sqlite.get(target.size)
         if twin:
-            twins = {t.name: t for t in twin.latency}
-            for timing in target.latency:
+            # The timings taken beside SQLite, requests alternated, where there are some.
+            theirs, ours = target.beside or [twin.latency, target.latency]
+            how = "p50, alternated" if target.beside else "p50"
+            twins = {t.name: t for t in theirs}
+            for timing in ours:
                 other = twins.get(timing.name)
                 if other is None or not other.p50_ms:
                     continue
                 ratio = timing.p50_ms / other.p50_ms
-                rows.append(_within_twice(target.label, f"{timing.name} (p50)", ratio))
+                rows.append(_within_twice(target.label, f"{timing.name} ({how})", ratio))
             for run, name in (("(a)", "cached"), ("(b)", "cold")):
                 pg_run, sq_run = _find(target, run, 64), _find(twin, run, 64)
                 if pg_run and sq_run and pg_run.rps and sq_run.rps:
@@ -262,6 +281,14 @@ def render(info: dict[str, Any], options: Options, targets: list[Target]) -> str
         "per endpoint.",
         _latency(targets),
     ]
+    for target in (t for t in targets if t.beside):
+        parts += [
+            f"### {target.label} beside SQLite",
+            f"The same requests again, each one to SQLite at {target.label.split()[0]} followed "
+            "by the same one to PostgreSQL, so that both see the machine in the same state; "
+            "the targets' PostgreSQL-within-2× rows use these.",
+            _beside(target),
+        ]
     for target in (t for t in targets if t.load):
         parts += [f"## HTTP load, {target.label}", _throughput(target)]
         parts += [f"- load average (1, 5, 15 min) before each step: {'; '.join(target.loadavg)}"]
