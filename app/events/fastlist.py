@@ -16,7 +16,7 @@ event loop (`LoopReads`) rather than run in a thread, and the page built by the 
 """
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, get_origin
 
 import anyio.to_thread
@@ -41,20 +41,21 @@ class View:
     (alias, and whether it repeats), and whether its events are grouped by year."""
 
     model: type[EventListQuery]
+    parameters: dict[str, bool]
     by_year: bool
-    parameters: dict[str, bool] = field(init=False)
 
-    def __post_init__(self) -> None:
-        parameters = {
-            (info.alias or name): get_origin(info.annotation) is list
-            for name, info in self.model.model_fields.items()
-        }
-        object.__setattr__(self, "parameters", parameters)
+
+def _view(model: type[EventListQuery], *, by_year: bool) -> View:
+    parameters = {
+        (info.alias or name): get_origin(info.annotation) is list
+        for name, info in model.model_fields.items()
+    }
+    return View(model, parameters, by_year)
 
 
 VIEWS = {
-    "/api/v1/events": View(EventListQuery, by_year=False),
-    "/api/v1/timeline": View(TimelineQuery, by_year=True),
+    "/api/v1/events": _view(EventListQuery, by_year=False),
+    "/api/v1/timeline": _view(TimelineQuery, by_year=True),
 }
 
 
@@ -76,7 +77,7 @@ def parse(request: Request, view: View) -> EventListQuery | None:
         params = view.model.model_validate(values)
     except ValidationError:
         return None
-    if getattr(params, "format", "json") != "json":
+    if isinstance(params, TimelineQuery) and params.format != "json":
         return None  # the TimelineJS document: every match, the route's own
     return params
 

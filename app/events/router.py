@@ -42,16 +42,13 @@ def _filter_key(request: Request) -> tuple[Any, ...]:
 
 
 def cached_count(request: Request, count: Callable[[], int]) -> int:
-    """`total` for these filters, counted once per data version (pages and sorts share it)."""
+    """`total` for these filters, counted once per data version (pages, sorts, the list and
+    the timeline share it)."""
     version = getattr(request.state, "data_version", None)
     if version is None:
         return count()
     counts: LRU[int] = request.app.state.count_cache
-    return counts.get_or_make(_count_key(request, version, _filter_key(request)), count)
-
-
-def _count_key(request: Request, version: int, filters: tuple[Any, ...]) -> tuple[Any, ...]:
-    return version, request.url.path.startswith("/api/v1/timeline"), filters
+    return counts.get_or_make((version, _filter_key(request)), count)
 
 
 def cached_filters(request: Request, session: Session, params: EventFilters) -> ResolvedFilters:
@@ -154,7 +151,7 @@ def known_filters_and_count(request: Request) -> tuple[ResolvedFilters, int] | N
         return None
     key = _filter_key(request)
     filters = request.app.state.filter_cache.get((version, key))
-    total = request.app.state.count_cache.get(_count_key(request, version, key))
+    total = request.app.state.count_cache.get((version, key))
     if filters is None or total is None:
         return None
     return filters, total
