@@ -1,18 +1,34 @@
-"""`python -m bench run|generate|profile|page`: see docs/performance.md."""
+"""`python -m bench run|compare|generate|profile|page`: see docs/performance.md."""
 
 import argparse
 import shlex
 import sys
+from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from bench.datasets import DEFAULT_PG_URL
+from bench.model import CompareOptions, Options
 
 RESULTS = Path(__file__).resolve().parent / "results"
+Chosen = TypeVar("Chosen", Options, CompareOptions)
 
 
 def _sizes(text: str) -> list[int]:
     return [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+
+
+def _options(kind: type[Chosen], args: argparse.Namespace, folder: str) -> Chosen:
+    """A command's options from the arguments of the same names, with the report's folder
+    (`--out`, or `folder` under bench/results) and the command line that asked for it."""
+    values = {f.name: getattr(args, f.name) for f in fields(kind) if hasattr(args, f.name)}
+    out = (args.out or RESULTS / folder).resolve()
+    return kind(**values | {"out": out, "command": _command()})
+
+
+def _command() -> str:
+    return shlex.join(["python", "-m", "bench", *sys.argv[1:]])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -40,6 +56,22 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--rebuild", action="store_true", help="regenerate cached datasets")
     run.add_argument("--out", type=Path, help="folder for the report (bench/results/<time>)")
 
+    compare = commands.add_parser(
+        "compare", help="the main mix on the code at a git ref and on this tree, alternated"
+    )
+    compare.add_argument("--base", required=True, help="git ref of the code to compare with")
+    compare.add_argument("--new", help="git ref to measure instead of the working tree")
+    compare.add_argument("--sizes", type=_sizes, default=[100_000], help="SQLite sizes")
+    compare.add_argument("--pg-sizes", type=_sizes, default=[100_000], help="PostgreSQL sizes")
+    compare.add_argument("--pg-url", default=DEFAULT_PG_URL, help="PostgreSQL server (admin URL)")
+    compare.add_argument("--seed", type=int, default=1)
+    compare.add_argument("--rounds", type=int, default=4, help="base/new pairs per mix")
+    compare.add_argument("--duration", type=float, default=10, help="seconds per wrk run")
+    compare.add_argument("--warmup-seconds", type=float, default=3)
+    compare.add_argument("--connections", type=int, default=64)
+    compare.add_argument("--nice", type=int, default=0, help="niceness of servers and wrk")
+    compare.add_argument("--out", type=Path, help="folder for the report")
+
     generate = commands.add_parser("generate", help="build (or reuse) one dataset")
     generate.add_argument("--size", type=int, required=True)
     generate.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
@@ -61,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
     page.add_argument("--out", type=Path)
 
     args = parser.parse_args(argv)
-    if args.command in ("run", "profile"):
+    if args.command in ("run", "compare", "profile"):
         from bench import load
 
         load.NICE = args.nice
@@ -83,27 +115,13 @@ def main(argv: list[str] | None = None) -> None:
         out = args.out or RESULTS / f"profile-{stamp}"
         run_profile(args.backend, args.size, args.seed, args.pg_url, args.seconds, out)
     else:
-        from bench.run import Options
+        from bench.compare import compare as run_compare
         from bench.run import run as run_bench
 
-        options = Options(
-            sizes=args.sizes,
-            pg_sizes=args.pg_sizes,
-            pg_url=args.pg_url,
-            seed=args.seed,
-            runs=args.runs,
-            warmup=args.warmup,
-            budget=args.budget,
-            duration=args.duration,
-            warmup_seconds=args.warmup_seconds,
-            connections=args.connections,
-            load=args.load,
-            datasette=args.datasette,
-            rebuild=args.rebuild,
-            out=(args.out or RESULTS / stamp).resolve(),
-            command=shlex.join(["python", "-m", "bench", *sys.argv[1:]]),
-        )
-        report = run_bench(options)
+        if args.command == "compare":
+            report = run_compare(_options(CompareOptions, args, f"compare-{stamp}"))
+        else:
+            report = run_bench(_options(Options, args, stamp))
         print(report.read_text())
         print(f"report: {report}")
 

@@ -4,6 +4,10 @@ SQLite: `bench/data/bench_<size>_s<seed>.db` with a `.json` beside it. PostgreSQ
 `bench_<size>_s<seed>` whose comment holds the same JSON. Each is built under a temporary name
 and renamed when complete, so a present database is a finished one; it is rebuilt when the
 generator or the schema's head revision changed since it was built.
+
+Only building imports the app (its schema, migrations and derived rows), inside the functions
+that build: reusing a built dataset does not, so `python -m bench compare` runs while the
+app's internals are being changed.
 """
 
 import json
@@ -14,22 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from alembic.script import ScriptDirectory
 from psycopg import sql
 from psycopg.types.json import Json
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
-import app.models
-from app.core.config import Settings
-from app.core.db import build_engine
-from app.core.migrate import head_revision
-from app.core.versioning import bump_data_version
-from app.events.derived import refresh
-from app.main import prepare_database
 from bench.generate import GENERATOR_VERSION, TABLE_COLUMNS, Generator, Picks, Rows
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 COUNTED = ("actor", "program", "source", "event", "event_actor", "event_program", "citation")
 
@@ -52,7 +51,9 @@ def name_of(size: int, seed: int) -> str:
 
 
 def _stamp() -> dict[str, Any]:
-    return {"generator": GENERATOR_VERSION, "revision": head_revision()}
+    """What a built dataset depends on: the generator and the schema's head revision."""
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    return {"generator": GENERATOR_VERSION, "revision": head}
 
 
 def _from_meta(meta: dict[str, Any], **kwargs: Any) -> Dataset:
@@ -80,6 +81,9 @@ def _load(
     """Write every table in dependency order, recreate the indexes, then build the search,
     year and document rows (app.events.derived.refresh, as the app does) and bump the data
     version."""
+    from app.core.versioning import bump_data_version
+    from app.events.derived import refresh
+
     started = time.perf_counter()
     for rows in (generator.actor_rows(), generator.program_rows(), generator.source_rows()):
         write(rows)
@@ -126,8 +130,28 @@ def _secondary_indexes(conn: Any, dialect: str) -> list[tuple[str, str]]:
     return [(name, create) for name, create in conn.execute(query).fetchall()]
 
 
+def _migrated(url: str) -> Engine:
+    """An engine on the empty database at `url`, migrated as the app migrates (no statement
+    timeout: building indexes at 1M takes longer than a request may)."""
+    from app.core.config import Settings
+    from app.core.db import build_engine
+    from app.main import prepare_database
+
+    settings = Settings(database_url=url, auto_seed=False, db_statement_timeout_ms=0)
+    engine = build_engine(settings)
+    prepare_database(engine, settings, migrate=True, seed=False)
+    return engine
+
+
+def _tables() -> Any:
+    """The app's tables by name (SQLAlchemy's `metadata.tables`)."""
+    from app.models import metadata
+
+    return metadata.tables
+
+
 def _count(engine: Engine) -> dict[str, int]:
-    tables = app.models.metadata.tables
+    tables = _tables()
     with engine.connect() as conn:
         return {
             name: conn.execute(select(func.count()).select_from(tables[name])).scalar_one()
@@ -149,10 +173,8 @@ def _ensure_sqlite(size: int, seed: int, rebuild: bool) -> Dataset:
     tmp = DATA_DIR / f"{name}.building.db"
     for leftover in DATA_DIR.glob(f"{name}.*"):
         leftover.unlink()
-    settings = Settings(database_url=f"sqlite:///{tmp}", auto_seed=False)
-    engine = build_engine(settings)
-    prepare_database(engine, settings, migrate=True, seed=False)
-    tables = app.models.metadata.tables
+    engine = _migrated(f"sqlite:///{tmp}")
+    tables = _tables()
     with engine.connect() as conn:
         raw = conn.connection.dbapi_connection
         assert raw is not None
@@ -213,10 +235,7 @@ def _ensure_postgres(size: int, seed: int, pg_url: str, rebuild: bool) -> Datase
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(tmp))
         )
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(tmp)))
-        settings = Settings(database_url=_pg(pg_url, tmp), auto_seed=False)
-        settings = settings.model_copy(update={"db_statement_timeout_ms": 0})
-        engine = build_engine(settings)
-        prepare_database(engine, settings, migrate=True, seed=False)
+        engine = _migrated(_pg(pg_url, tmp))
         with psycopg.connect(_pg(pg_url, tmp)) as conn:
             indexes = _secondary_indexes(conn, "postgresql")
             for index, _ in indexes:

@@ -6,7 +6,6 @@ import logging
 import statistics
 import time
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -16,25 +15,9 @@ from fastapi import FastAPI
 from app.core.config import Settings
 from app.main import create_app
 from bench.datasets import Dataset
+from bench.model import Timing, main_query
 
 PAGE_DEPTH = 200
-
-
-@dataclass
-class Timing:
-    name: str
-    url: str
-    runs: int
-    p50_ms: float
-    p99_ms: float
-    mean_ms: float
-    bytes: int
-    note: str = ""
-
-
-def main_query(actor: str, year: int) -> str:
-    """The issue's main query: actor X (sub-actors included) in year Y, 50 per page."""
-    return "/api/v1/events?" + urlencode({"actor": actor, "year": year, "limit": 50})
 
 
 def scenarios(dataset: Dataset) -> list[tuple[str, str]]:

@@ -14,7 +14,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from bench import datasets, latency, load
+from bench import datasets, load
+from bench.model import main_query
 
 # (label, substrings of a frame): a sample counts for a label when any of its frames matches.
 CATEGORIES = [
@@ -75,8 +76,8 @@ def profile(backend: str, size: int, seed: int, pg_url: str, seconds: float, out
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     dataset = datasets.ensure(backend, size, seed, pg_url=pg_url)
     out.mkdir(parents=True, exist_ok=True)
-    main = latency.main_query(dataset.picks.actor, dataset.picks.year)
-    env = {"DATABASE_URL": dataset.url, "AUTO_SEED": "0", "WORKERS": "1"}
+    main = main_query(dataset.picks.actor, dataset.picks.year)
+    env = load.app_env(dataset.url)
     port = load.free_port()
     log = out / "server.log"
     raw = out / f"{backend}-{size}.pyspy.txt"

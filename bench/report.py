@@ -4,7 +4,7 @@ and the issue's targets, each marked met or missed."""
 from typing import Any
 
 from bench.load import WrkResult
-from bench.run import Options, Target
+from bench.model import Options, Target
 
 MIB = 1024
 ASKED_SIZE = 100_000  # the dataset size issue 7 sets its throughput targets at
@@ -41,24 +41,24 @@ NOTES = """\
 """
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
+def table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
 
 
-def _ms(value: float) -> str:
+def ms(value: float) -> str:
     return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
 
 
-def _percentile(result: WrkResult, q: int) -> str:
+def wrk_percentile(result: WrkResult, q: int) -> str:
     """wrk's percentile over answered requests; `> 2000` when the answers that came after
     wrk's 2 s timeout make it meaningless, `–` when nothing was answered."""
     if result.requests == 0:
         return "–"
     if result.errors.get("timeout", 0) / result.requests > 1 - q / 100:
         return "> 2000"
-    return _ms(result.p50_ms if q == 50 else result.p99_ms)
+    return ms(result.p50_ms if q == 50 else result.p99_ms)
 
 
 def _find(target: Target, prefix: str, connections: int) -> WrkResult | None:
@@ -78,14 +78,14 @@ def _latency(targets: list[Target]) -> str:
             if timing is None:
                 row.append("–")
                 continue
-            cell = f"{_ms(timing.p50_ms)} / {_ms(timing.p99_ms)} (n={timing.runs})"
+            cell = f"{ms(timing.p50_ms)} / {ms(timing.p99_ms)} (n={timing.runs})"
             row.append(cell + (f" ¹ {timing.note}" if timing.note else ""))
         rows.append(row)
     sizes = ["response size of the main query"]
     sizes += [f"{t.main_bytes:,} B, total={t.main_total:,}" for t in targets]
     rows.append(sizes)
     header = ["endpoint (p50 / p99 ms)"] + [t.label for t in targets]
-    return _table(header, rows)
+    return table(header, rows)
 
 
 def _beside(target: Target) -> str:
@@ -94,14 +94,14 @@ def _beside(target: Target) -> str:
     rows = [
         [
             mine.name,
-            f"{_ms(other.p50_ms)} / {_ms(other.p99_ms)} (n={other.runs})",
-            f"{_ms(mine.p50_ms)} / {_ms(mine.p99_ms)} (n={mine.runs})",
+            f"{ms(other.p50_ms)} / {ms(other.p99_ms)} (n={other.runs})",
+            f"{ms(mine.p50_ms)} / {ms(mine.p99_ms)} (n={mine.runs})",
             f"{mine.p50_ms / other.p50_ms:.2f}×" if other.p50_ms else "–",
         ]
         for other, mine in zip(theirs, ours, strict=True)
     ]
     header = ["endpoint (p50 / p99 ms)", "SQLite", "PostgreSQL", "PostgreSQL ÷ SQLite (p50)"]
-    return _table(header, rows)
+    return table(header, rows)
 
 
 def _throughput(target: Target) -> str:
@@ -115,8 +115,8 @@ def _throughput(target: Target) -> str:
                 result.label,
                 str(result.connections),
                 f"{result.rps:,.1f}" if result.rps < 100 else f"{result.rps:,.0f}",
-                _percentile(result, 50),
-                _percentile(result, 99),
+                wrk_percentile(result, 50),
+                wrk_percentile(result, 99),
                 errors or "0",
                 str(result.errors.get("timeout", 0)),
                 ratio,
@@ -127,7 +127,7 @@ def _throughput(target: Target) -> str:
         )
     header = ["run", "conns", "req/s", "p50 ms", "p99 ms", "errors", "timeouts", "of (c)"]
     header += ["kB per answer", "server CPU (cores)", "other CPU (cores)"]
-    return _table(header, rows)
+    return table(header, rows)
 
 
 def _memory(targets: list[Target]) -> str:
@@ -136,7 +136,7 @@ def _memory(targets: list[Target]) -> str:
         for label, memory in target.memory_kib.items():
             rss, hwm = memory.get("VmRSS", 0) / MIB, memory.get("VmHWM", 0) / MIB
             rows.append([target.label, label, f"{rss:.0f}", f"{hwm:.0f}"])
-    return _table(["target", "server", "RSS after the runs (MiB)", "peak RSS (MiB)"], rows)
+    return table(["target", "server", "RSS after the runs (MiB)", "peak RSS (MiB)"], rows)
 
 
 def _mark(ok: bool, *, asked: bool = True) -> str:
@@ -159,7 +159,7 @@ def _targets(targets: list[Target]) -> str:
         cached, ceiling = _find(target, "(a)", 64), _find(target, "(c)", 64)
         if cached and ceiling:
             share = cached.rps / ceiling.rps
-            p99 = _percentile(cached, 99)
+            p99 = wrk_percentile(cached, 99)
             ok = share >= 0.4 and not p99.startswith(">") and cached.p99_ms <= 15
             got = f"{share:.1%} of ceiling, p99 {p99} ms"
             rows.append(
@@ -173,7 +173,7 @@ def _targets(targets: list[Target]) -> str:
         cold = _find(target, "(b)", 64)
         if cold:
             timeouts = cold.errors.get("timeout", 0)
-            p99 = _percentile(cold, 99)
+            p99 = wrk_percentile(cold, 99)
             ok = cold.rps >= 750 and not p99.startswith(">") and cold.p99_ms <= 100
             ok = ok and cold.error_count == 0 and timeouts == 0
             got = f"{cold.rps:,.1f} req/s, p99 {p99} ms, "
@@ -234,7 +234,7 @@ def _targets(targets: list[Target]) -> str:
                 if pg_run and sq_run and pg_run.rps and sq_run.rps:
                     ratio = sq_run.rps / pg_run.rps
                     rows.append(_within_twice(target.label, f"{name} req/s @64", ratio))
-    return _table(["target", "goal (issue 7)", "measured", ""], rows)
+    return table(["target", "goal (issue 7)", "measured", ""], rows)
 
 
 def render(info: dict[str, Any], options: Options, targets: list[Target]) -> str:
@@ -243,7 +243,7 @@ def render(info: dict[str, Any], options: Options, targets: list[Target]) -> str
         "# Benchmark report",
         f"Started {info['started']}, {info['minutes']} minutes.",
         "## Machine",
-        _table(
+        table(
             ["cores", "CPU", "memory", "kernel", "Python", "SQLite", "PostgreSQL"],
             [
                 [
@@ -260,7 +260,7 @@ def render(info: dict[str, Any], options: Options, targets: list[Target]) -> str
         "## Command",
         f"```sh\n{options.command}\n```",
         "## Datasets",
-        _table(
+        table(
             ["target", "events", "event_actor", "citation", "sources", "built in", "reused"],
             [
                 [

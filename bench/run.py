@@ -2,109 +2,29 @@
 wrk runs next to the ceiling and Datasette, and the server's memory; then the report."""
 
 import json
-import platform
-import sqlite3
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 
 from bench import datasets, datasette, latency, load
 from bench.datasets import Dataset
-from bench.latency import Timing
-from bench.load import WrkResult
+from bench.model import Options, Target, main_query, mix_paths
+from bench.record import loadavg, machine, save, stamp, targets_of
+from bench.report import render
 
 DATASETTE = "(d) Datasette"
-
-
-@dataclass
-class Options:
-    sizes: list[int]
-    pg_sizes: list[int]
-    pg_url: str
-    seed: int
-    runs: int
-    warmup: int
-    budget: float
-    duration: float
-    warmup_seconds: float
-    connections: list[int]
-    load: bool
-    datasette: bool
-    rebuild: bool
-    out: Path
-    command: str
-
-
-@dataclass
-class Target:
-    backend: str
-    size: int
-    rows: dict[str, int]
-    build_seconds: float
-    reused: bool
-    main_total: int = 0
-    main_bytes: int = 0
-    latency: list[Timing] = field(default_factory=list)
-    load: list[WrkResult] = field(default_factory=list)
-    memory_kib: dict[str, dict[str, int]] = field(default_factory=dict)
-    loadavg: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    # PostgreSQL only: its in-process timings and its SQLite twin's, requests alternated.
-    beside: list[list[Timing]] = field(default_factory=list)
-
-    @property
-    def label(self) -> str:
-        size = f"{self.size // 1_000_000}M" if self.size >= 1_000_000 else f"{self.size // 1000}k"
-        return f"{size} {'SQLite' if self.backend == 'sqlite' else 'PostgreSQL'}"
-
-
-def loadavg() -> str:
-    """The 1, 5 and 15 minute load averages: other work on the machine skews the figures."""
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-def machine() -> dict[str, Any]:
-    """What the figures depend on: cores, CPU, memory, kernel, Python, databases."""
-    cpuinfo = Path("/proc/cpuinfo").read_text()
-    model = next(
-        (line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if "model name" in line),
-        "unknown",
-    )
-    meminfo = Path("/proc/meminfo").read_text().splitlines()[0].split()
-    info = {
-        "nproc": len([line for line in cpuinfo.splitlines() if line.startswith("processor")]),
-        "cpu": model,
-        "memory_gib": round(int(meminfo[1]) / 1024 / 1024, 1),
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "postgresql": None,
-    }
-    return info
-
-
-def _postgres_version(pg_url: str) -> str | None:
-    try:
-        dsn = datasets._pg(pg_url, "postgres")
-        with psycopg.connect(dsn, connect_timeout=3) as conn:
-            row = conn.execute("SHOW server_version").fetchone()
-            return str(row[0]) if row else None
-    except psycopg.Error:
-        return None
 
 
 def _load_runs(options: Options, dataset: Dataset, target: Target, folder: Path) -> None:
     """Each wrk run on a fresh server, warmed up by sequential requests, so no backlog of
     abandoned requests from one run slows the next."""
     picks = dataset.picks
-    mix = [latency.main_query(actor, year) for actor, year in picks.mix]
-    main = latency.main_query(picks.actor, picks.year)
-    app_env = {"DATABASE_URL": dataset.url, "AUTO_SEED": "0", "WORKERS": "1"}
+    mix = mix_paths(picks.mix)
+    main = main_query(picks.actor, picks.year)
     body_file = folder / "main-body.json"
 
     def measure(
@@ -140,8 +60,8 @@ def _load_runs(options: Options, dataset: Dataset, target: Target, folder: Path)
                 for key, value in memory.items():
                     seen[key] = max(seen.get(key, 0), value)
 
-    measure("(a) mix", load.app_command, app_env, mix, "/healthz")
-    cold_env = app_env | {"RESPONSE_CACHE_ENTRIES": "0"}
+    measure("(a) mix", load.app_command, load.app_env(dataset.url), mix, "/healthz")
+    cold_env = load.app_env(dataset.url, cached=False)
     measure("(b) mix, cold (RESPONSE_CACHE_ENTRIES=0)", load.app_command, cold_env, mix, "/healthz")
     ceiling_env = {"BENCH_CEILING_BODY": str(body_file)}
     measure("(c) ceiling", load.ceiling_command, ceiling_env, [main], "/")
@@ -202,33 +122,22 @@ def _beside_sqlite(options: Options, target: Target) -> None:
 
 def run(options: Options) -> Path:
     """Run every target and write report.md and results.json; return the report's path."""
-    from bench.report import render
-
     if options.load:
         load.require_tools()
     options.out.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
-    info = machine()
-    info["postgresql"] = _postgres_version(options.pg_url)
-    plan = [("sqlite", size) for size in options.sizes]
-    if options.pg_sizes and info["postgresql"] is None:
-        print(f"PostgreSQL at {options.pg_url} does not answer: skipping its targets")
-    elif options.pg_sizes:
-        plan += [("postgresql", size) for size in options.pg_sizes]
+    info = machine(options.pg_url)
     clock = time.perf_counter()
+    plan = targets_of(options.sizes, options.pg_sizes, options.pg_url, info)
     targets = [run_target(options, backend, size) for backend, size in plan]
     for target in targets:
         if target.backend == "postgresql" and target.size in options.sizes:
             _beside_sqlite(options, target)
-    info["started"] = started.isoformat(timespec="seconds")
-    info["minutes"] = round((time.perf_counter() - clock) / 60, 1)
+    stamp(info, started, clock)
     results = {
         "machine": info,
         "command": options.command,
         "options": asdict(options),
         "targets": [asdict(t) | {"label": t.label} for t in targets],
     }
-    (options.out / "results.json").write_text(json.dumps(results, indent=1, default=str))
-    report = options.out / "report.md"
-    report.write_text(render(info, options, targets))
-    return report
+    return save(options.out, results, render(info, options, targets))
