@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from app.auth.service import create_token, list_tokens, revoke_token
 from app.core.config import Settings
+from app.core.database import Database
 from app.core.db import build_engine
 from app.core.errors import ProblemError
 from app.core.migrate import downgrade, migration_lock, upgrade
@@ -192,15 +193,14 @@ def export(
     ] = "http://127.0.0.1:8000",
 ) -> None:
     """Write the same export files the API serves, for every event matching the filters."""
-    settings = Settings()
-    engine = build_engine(settings)
+    database = Database(Settings())
     try:
-        written = export_files(engine, out, formats, query, base_url)
+        written = export_files(database, out, formats, query, base_url)
     except (ValueError, ProblemError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     finally:
-        engine.dispose()
+        database.dispose()
     for path in written:
         typer.echo(str(path))
 

@@ -5,31 +5,30 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
+from starlette.middleware import Middleware
 
 from app.actors.router import router as actors_router
-from app.core.cache import LRU, ResponseCacheMiddleware
+from app.core.cache import ResponseCacheMiddleware
 from app.core.config import Settings
-from app.core.db import LoopReads, build_engine
+from app.core.database import Database
 from app.core.docs import install_docs
-from app.core.errors import install_error_handlers
+from app.core.errors import CrashMiddleware, install_error_handlers
 from app.core.health import router as health_router
 from app.core.http import HeadAsGetMiddleware, install_cache_handlers
 from app.core.limits import BodySizeLimitMiddleware, WriteRateLimiter
-from app.core.logs import configure_logging
+from app.core.logs import RequestIdMiddleware, configure_logging
 from app.core.migrate import migration_lock, upgrade
 from app.core.openapi import install_openapi
-from app.core.security import wrap_outside_error_handler
+from app.core.security import RejectNulMiddleware, SecurityHeadersMiddleware
 from app.events import documents
 from app.events.editing import router as editing_router
-from app.events.fastlist import FastListMiddleware
+from app.events.reader import EventReader
 from app.events.router import router as events_router
-from app.events.service import ResolvedFilters
 from app.history.router import router as history_router
 from app.programs.router import router as programs_router
 from app.sources.router import router as sources_router
@@ -93,24 +92,21 @@ def _settle_collector() -> None:
 
 
 def create_app(settings: Settings | None = None, *, serving: bool = False) -> FastAPI:
-    """Build the app and its engine; nothing connects until the app starts."""
+    """Build the app and its database object; nothing connects until the app starts."""
     settings = settings or Settings()
     configure_logging(settings.log_level)
-    engine = build_engine(settings)
-    engines = [engine]
+    database = Database(settings)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        prepare_database(engine, settings, migrate=settings.auto_migrate, seed=settings.auto_seed)
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        prepare_database(
+            database.engine, settings, migrate=settings.auto_migrate, seed=settings.auto_seed
+        )
         if serving:
             _settle_collector()
-        if app.state.loop_reads is not None:
-            await app.state.loop_reads.open()
+        await database.open()
         yield
-        if app.state.loop_reads is not None:
-            await app.state.loop_reads.close()
-        for built in engines:
-            built.dispose()
+        await database.close()
 
     app = FastAPI(
         title="Space Cooperation Timeline",
@@ -120,28 +116,14 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=_operation_id,
+        middleware=middleware(settings, database),
         # No OpenTelemetry here: checking for it on every request costs more than a cache hit.
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
-    app.state.engine = engine
-    app.state.read_engine = app.state.fast_read_engine = engine
-    app.state.loop_reads = None
-    if engine.dialect.name == "postgresql":
-        # PostgreSQL (READ COMMITTED) takes a snapshot per statement, in a transaction or
-        # not: lists are read without BEGIN and ROLLBACK, two round trips fewer per request.
-        app.state.read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-        # The list's fast path (app/events/fastlist.py) runs right after the data version
-        # was read, and gives any failure to the route, whose pool tests its connections:
-        # its own pool, one connection per read thread, skips that test's round trip.
-        fast = build_engine(settings, pre_ping=False, pool_size=settings.read_threads)
-        app.state.fast_read_engine = fast.execution_options(isolation_level="AUTOCOMMIT")
-        engines.append(fast)
-        app.state.loop_reads = LoopReads(settings)
+    app.state.database = database
+    app.state.event_reader = EventReader(database)
     app.state.write_limiter = WriteRateLimiter(settings.write_rate_per_minute)
-    app.state.count_cache = LRU[int](4096)
-    app.state.filter_cache = LRU[ResolvedFilters](4096)
-    app.state.read_limiter = anyio.CapacityLimiter(settings.read_threads)
     install_error_handlers(app, settings.retry_after_seconds)
     install_cache_handlers(app)
     routers = (
@@ -160,34 +142,43 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
     app.mount(STATIC_PATH, page_assets(), name="web-static")
     install_docs(app)
     install_openapi(app)
-    app.add_middleware(FastListMiddleware)  # innermost: its answers pass every layer
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_methods=["GET", "HEAD", "OPTIONS", "POST", "PATCH", "DELETE"],
-        allow_headers=[
-            "Authorization",
-            "Content-Type",
-            "If-Match",
-            "If-None-Match",
-            "Idempotency-Key",
-            "X-Change-Reason",
-            "X-Request-ID",
-        ],
-        expose_headers=["Link", "ETag", "Location", "Retry-After", "X-Request-ID"],
-    )
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(HeadAsGetMiddleware)
-    wrap_outside_error_handler(
-        app,
-        lambda inner: ResponseCacheMiddleware(
-            inner,
-            engine=engine,
-            max_entries=settings.response_cache_entries,
-            connect_timeout=settings.db_connect_timeout,
-        ),
-    )
     return app
+
+
+def middleware(settings: Settings, database: Database) -> list[Middleware]:
+    """Every layer a request passes, outermost first (Starlette's own ServerErrorMiddleware
+    wraps them all, and its ExceptionMiddleware sits between the last and the routes)."""
+    return [
+        # A request id for every answer, and one access line; then cache hits, which skip
+        # every layer below: the answers they replay carry the headers those layers added.
+        Middleware(RequestIdMiddleware),
+        Middleware(
+            ResponseCacheMiddleware,
+            database=database,
+            max_entries=settings.response_cache_entries,
+        ),
+        Middleware(SecurityHeadersMiddleware),
+        Middleware(RejectNulMiddleware),
+        # Crashes answered as problems, inside the layers above so they carry their headers.
+        Middleware(CrashMiddleware),
+        Middleware(HeadAsGetMiddleware),
+        Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "HEAD", "OPTIONS", "POST", "PATCH", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "If-None-Match",
+                "Idempotency-Key",
+                "X-Change-Reason",
+                "X-Request-ID",
+            ],
+            expose_headers=["Link", "ETag", "Location", "Retry-After", "X-Request-ID"],
+        ),
+    ]
 
 
 def _operation_id(route: APIRoute) -> str:

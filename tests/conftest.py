@@ -147,7 +147,7 @@ def mini(databases: DatabaseFactory, migrated_template: Database) -> Iterator[Te
     """A read-only client on the small dataset of tests/mini.py."""
     database = databases.create(template=migrated_template)
     app = create_app(database.settings(auto_migrate=False, auto_seed=False))
-    load(app.state.engine, MINI)
+    load(app.state.database.engine, MINI)
     with TestClient(app) as client:
         yield client
 
@@ -168,9 +168,9 @@ class Editing:
 @pytest.fixture
 def editing(empty_database: Database) -> Iterator[Editing]:
     app = create_app(empty_database.settings(auto_migrate=False, auto_seed=False))
-    load(app.state.engine, MINI)
-    with Session(app.state.engine) as session:
+    load(app.state.database.engine, MINI)
+    with Session(app.state.database.engine) as session:
         token = create_token(session, "alice", ["editor"])
     with TestClient(app) as client:
         yield Editing(client, token, empty_database)
-    app.state.engine.dispose()
+    app.state.database.engine.dispose()

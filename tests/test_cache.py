@@ -13,10 +13,10 @@ from sqlalchemy import delete, make_url, select
 from sqlalchemy import event as sa_event
 from sqlmodel import Session, col
 
-from app.core.cache import ResponseCacheMiddleware
+from app.core.database import VersionReads
 from app.core.db import libpq_dsn
 from app.core.versioning import bump_data_version
-from app.events import router as events_router
+from app.events import reader as events_reader
 from app.events.assembly import event_documents
 from app.events.models import Event, EventDocument, EventPublic
 from tests.conftest import Editing
@@ -72,7 +72,7 @@ WRITES: dict[str, Write] = {
         "/api/v1/sources/s1", json={"title": "T"}, headers=e.auth
     ),
     "seed load": lambda e: load(
-        e.client.app.state.engine,
+        e.client.app.state.database.engine,
         dataset(  # type: ignore[attr-defined]
             actors=[actor("russia"), actor("china", name="Zhongguo")],
             events=[event("e2030", 2030, [("china", "partner")], qualifier="by")],
@@ -121,7 +121,7 @@ def test_a_cached_response_answers_if_none_match(mini: TestClient) -> None:
 
 def test_event_documents_are_exactly_the_documented_shape(mini: TestClient) -> None:
     """The read path skips validating its own output; this holds it to EventPublic."""
-    engine = mini.app.state.engine  # type: ignore[attr-defined]
+    engine = mini.app.state.database.engine  # type: ignore[attr-defined]
     with Session(engine) as session:
         events = session.execute(select(Event).order_by(col(Event.id))).scalars().all()
         documents = event_documents(session, events, date(2026, 1, 1))
@@ -204,10 +204,10 @@ def test_stored_documents_say_whether_a_planned_date_has_passed_today(
         return bool(item["planned_date_passed"])
 
     assert shown(50) is True
-    monkeypatch.setattr(events_router, "today", lambda: date(2024, 6, 1))
+    monkeypatch.setattr(events_reader, "today", lambda: date(2024, 6, 1))
     assert shown(49) is False  # another URL: not the cached answer
     # Past its last day (2024-12-31, dated by year) it has passed; cancelled, it no longer says so.
-    monkeypatch.setattr(events_router, "today", lambda: date(2025, 1, 1))
+    monkeypatch.setattr(events_reader, "today", lambda: date(2025, 1, 1))
     assert shown(48) is True
     changed = editing.client.patch(
         "/api/v1/events/e-exit", json={"status": "cancelled"}, headers=editing.auth
@@ -299,7 +299,7 @@ def test_events_without_a_stored_document_are_still_listed(
 ) -> None:
     """An event whose document is missing (stored before the table existed, say) is built
     from the tables, on the prepared lists as on the others."""
-    with Session(editing.client.app.state.engine) as session:  # type: ignore[attr-defined]
+    with Session(editing.client.app.state.database.engine) as session:  # type: ignore[attr-defined]
         session.execute(delete(EventDocument).where(col(EventDocument.event_id) == "e2021"))
         bump_data_version(session)
         session.commit()
@@ -322,13 +322,13 @@ def test_a_read_whose_data_version_could_not_be_read_is_a_503_at_once(
 ) -> None:
     """The database did not answer the version's read: the request is a 503 right away, as
     the route's own read would have answered after waiting as long again."""
-    if backend == "sqlite":
-        failure: Exception = sqlite3.OperationalError("unable to open database file")
-        monkeypatch.setattr(ResponseCacheMiddleware, "_local_version", _raise(failure))
-    else:
-        failure = psycopg.OperationalError("connection timeout expired")
-        monkeypatch.setattr(ResponseCacheMiddleware, "_remote_version", _araise(failure))
-    engine = editing.client.app.state.engine  # type: ignore[attr-defined]
+    failure: Exception = (
+        sqlite3.OperationalError("unable to open database file")
+        if backend == "sqlite"
+        else psycopg.OperationalError("connection timeout expired")
+    )
+    monkeypatch.setattr(VersionReads, "read", _araise(failure))
+    engine = editing.client.app.state.database.engine  # type: ignore[attr-defined]
     checkouts: list[object] = []
     sa_event.listen(engine, "checkout", lambda *args: checkouts.append(args))
     for url in UNREACHABLE_READS:
@@ -351,9 +351,7 @@ def test_a_version_read_failing_for_another_reason_leaves_the_read_to_the_app(
     failure = (
         sqlite3.ProgrammingError("bug") if backend == "sqlite" else psycopg.ProgrammingError("bug")
     )
-    name = "_local_version" if backend == "sqlite" else "_remote_version"
-    fail = _raise(failure) if backend == "sqlite" else _araise(failure)
-    monkeypatch.setattr(ResponseCacheMiddleware, name, fail)
+    monkeypatch.setattr(VersionReads, "read", _araise(failure))
     assert [editing.client.get(url).status_code for url in UNREACHABLE_READS] == [200] * 4
 
 
@@ -376,13 +374,6 @@ def test_a_version_connection_the_server_dropped_is_replaced_within_the_request(
     for path in UNREACHABLE_READS:
         response = editing.client.get(path)
         assert response.status_code == 200, (path, response.text)
-
-
-def _raise(failure: Exception) -> Callable[..., Any]:
-    def fail(*_: Any) -> Any:
-        raise failure
-
-    return fail
 
 
 def _araise(failure: Exception) -> Callable[..., Any]:

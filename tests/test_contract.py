@@ -99,10 +99,10 @@ def contract_app(
     app = create_app(
         database.settings(auto_migrate=False, auto_seed=False, write_rate_per_minute=100_000)
     )
-    with Session(app.state.engine) as session:
+    with Session(app.state.database.engine) as session:
         token = create_token(session, "fuzzer", ["editor"])
     yield app, token
-    app.state.engine.dispose()
+    app.state.database.engine.dispose()
 
 
 def check(case: schemathesis.Case, contract_app: tuple[FastAPI, str]) -> None:

@@ -37,7 +37,7 @@ NEW_EVENT: dict[str, Any] = {
 
 
 def count(editing: Editing, model: type[Any]) -> int:
-    with Session(editing.client.app.state.engine) as session:  # type: ignore[attr-defined]
+    with Session(editing.client.app.state.database.engine) as session:  # type: ignore[attr-defined]
         return session.execute(select(func.count()).select_from(model)).scalar_one()
 
 
@@ -62,7 +62,7 @@ def test_writes_without_a_valid_token_are_401(
 
 
 def test_revoked_token_is_401_and_reader_token_is_403(editing: Editing) -> None:
-    with Session(editing.client.app.state.engine) as session:  # type: ignore[attr-defined]
+    with Session(editing.client.app.state.database.engine) as session:  # type: ignore[attr-defined]
         reader = create_token(session, "reader", ["reader"])
         revoke_token(session, "alice")
     revoked = editing.client.delete("/api/v1/events/e1998", headers=editing.auth)
@@ -130,7 +130,7 @@ def test_invalid_events_are_refused_and_change_nothing(
 
 
 def _seeded(editing: Editing) -> int:
-    with Session(editing.client.app.state.engine) as session:  # type: ignore[attr-defined]
+    with Session(editing.client.app.state.database.engine) as session:  # type: ignore[attr-defined]
         return session.execute(
             select(func.count()).select_from(Revision).where(Revision.author == "seed")
         ).scalar_one()

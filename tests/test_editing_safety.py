@@ -23,7 +23,7 @@ from tests.test_editing import NEW_EVENT
 
 
 def rows(editing: Editing, model: type[Any]) -> int:
-    with Session(editing.client.app.state.engine) as session:  # type: ignore[attr-defined]
+    with Session(editing.client.app.state.database.engine) as session:  # type: ignore[attr-defined]
         return session.execute(select(func.count()).select_from(model)).scalar_one()
 
 
@@ -54,7 +54,7 @@ def test_keys_expire_after_a_day(editing: Editing) -> None:
     headers = {**editing.auth, "Idempotency-Key": "old"}
     body = {"source_id": "s2", "quote": "Again."}
     editing.client.post("/api/v1/events/e2030/citations", json=body, headers=headers)
-    with Session(editing.client.app.state.engine) as session:  # type: ignore[attr-defined]
+    with Session(editing.client.app.state.database.engine) as session:  # type: ignore[attr-defined]
         stored = session.execute(select(IdempotencyKey)).scalar_one()
         session.execute(
             update(IdempotencyKey).values(created_at=stored.created_at - timedelta(hours=25))
@@ -148,7 +148,7 @@ def test_a_second_worker_sees_a_write_at_once(editing: Editing) -> None:
         )
         listed = second.get("/api/v1/events?year=2030").json()["items"]
         assert [e["title"] for e in listed if e["id"] == "e2030"] == ["Renamed"]
-    other.state.engine.dispose()
+    other.state.database.engine.dispose()
 
 
 def test_token_cli_creates_lists_and_revokes(editing: Editing) -> None:

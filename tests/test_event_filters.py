@@ -166,7 +166,7 @@ def test_unknown_kind_suggests_the_closest(mini: TestClient) -> None:
 
 
 def test_a_page_costs_the_same_number_of_queries_whatever_its_size(mini: TestClient) -> None:
-    engine = mini.app.state.engine  # type: ignore[attr-defined]
+    engine = mini.app.state.database.engine  # type: ignore[attr-defined]
     counts = []
     for limit in (1, 7):
         with count_queries(engine) as statements:

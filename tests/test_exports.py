@@ -95,7 +95,7 @@ def test_the_timeline_holds_the_lists_events_grouped_by_start_year(
 def test_the_timeline_assembles_an_event_whose_document_is_missing(editing: Editing) -> None:
     client = editing.client
     before = client.get("/api/v1/timeline?actor=russia")
-    with Session(client.app.state.engine) as session:  # type: ignore[attr-defined]
+    with Session(client.app.state.database.engine) as session:  # type: ignore[attr-defined]
         session.execute(delete(EventDocument).where(col(EventDocument.event_id) == "e2021"))
         bump_data_version(session)
         session.commit()
@@ -175,7 +175,7 @@ def test_the_list_etag_changes_when_and_only_when_data_changes(
         actors=[actor("russia"), actor("china")],
         events=[event("e1", "2021-03-09", [("russia", "partner")])],
     )
-    load(app.state.engine, base)
+    load(app.state.database.engine, base)
     with TestClient(app) as client:
         list_etag = client.get("/api/v1/events").headers["etag"]
         detail_etag = client.get("/api/v1/events/e1").headers["etag"]
@@ -187,7 +187,7 @@ def test_the_list_etag_changes_when_and_only_when_data_changes(
                 event("e2", 2022, [("china", "partner")]),
             ],
         )
-        load(app.state.engine, grown)
+        load(app.state.database.engine, grown)
         assert client.get("/api/v1/events").headers["etag"] != list_etag
         # e1 itself did not change: its ETag stays, so an If-Match on it still holds.
         assert client.get("/api/v1/events/e1").headers["etag"] == detail_etag
@@ -198,7 +198,7 @@ def test_the_list_etag_changes_when_and_only_when_data_changes(
                 event("e2", 2022, [("china", "partner")]),
             ],
         )
-        load(app.state.engine, renamed)
+        load(app.state.database.engine, renamed)
         assert client.get("/api/v1/events/e1").headers["etag"] != detail_etag
 
 

@@ -41,7 +41,7 @@ def problem(response: Any, *statuses: int) -> dict[str, Any]:
 
 
 def rows(editing: Editing, model: type[Any]) -> int:
-    with Session(editing.client.app.state.engine) as session:  # type: ignore[attr-defined]
+    with Session(editing.client.app.state.database.engine) as session:  # type: ignore[attr-defined]
         return session.execute(select(func.count()).select_from(model)).scalar_one()
 
 

@@ -77,7 +77,7 @@ def test_a_500_carries_request_id_and_security_headers(
     assert response.headers["x-request-id"] == "trace-me-1"
     assert "boom" not in response.text
     assert_secured(response)
-    app.state.engine.dispose()
+    app.state.database.engine.dispose()
 
 
 def inline_script_hashes(html: str) -> list[str]:

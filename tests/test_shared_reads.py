@@ -7,7 +7,7 @@ from typing import TypeVar
 
 import pytest
 
-from app.core.cache import SharedReads, VersionUnavailable
+from app.core.database import SharedReads, VersionUnavailable
 
 T = TypeVar("T")
 

@@ -15,7 +15,7 @@ from app.actors.writes import (
     update_actor,
 )
 from app.core.crud import add_write_routes
-from app.core.db import SessionDep
+from app.core.database import SessionDep
 from app.core.deps import SettingsDep
 from app.core.errors import NotFoundError
 from app.core.http import DataETag, resource_response

@@ -7,7 +7,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth.service import Editor, verify_token
-from app.core.db import WriteSessionDep
+from app.core.database import WriteSessionDep
 from app.core.errors import ProblemError
 
 log = logging.getLogger("app.auth")

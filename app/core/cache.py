@@ -4,22 +4,15 @@ Every write bumps the data version in the database, and each request reads it on
 every worker and replica stops serving an entry the moment anything changes.
 """
 
-import asyncio
-import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-import anyio
-import psycopg
-from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.db import libpq_dsn
+from app.core.database import UNREACHABLE, Database
 from app.core.security import SECURITY_HEADERS
 
 V = TypeVar("V")
@@ -58,57 +51,6 @@ class LRU(Generic[V]):
 
 
 CachedResponse = tuple[int, list[tuple[bytes, bytes]], bytes]
-VERSION_SQL = "SELECT version FROM data_version WHERE id = 1"
-
-
-class VersionUnavailable(Exception):
-    """The shared read of the data version failed or was abandoned."""
-
-
-# How a read of the version fails when the database is away: the driver's operational
-# errors (connection refused, lost, timed out; SQLite's file unreadable or locked), a socket
-# error, or no answer within the connect timeout (TimeoutError is an OSError). A failure of
-# another kind (a table missing, a bug) is left for the app's own reads to meet and report.
-UNREACHABLE = (psycopg.OperationalError, sqlite3.OperationalError, OSError, VersionUnavailable)
-
-
-@dataclass(eq=False)
-class _Read:
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-    value: int | None = None
-
-
-class SharedReads:
-    """Requests that arrive while a read of the version is on its way share the next one.
-
-    Every request still gets a version read after it arrived, so it sees every write committed
-    before it: a request joins the read that has not been sent yet, never one in flight. With
-    many requests at once, one round trip serves them all instead of one each.
-    """
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, query: Callable[[], Awaitable[int]]):
-        self.loop = loop
-        self._query = query
-        self._lock = asyncio.Lock()
-        self._waiting: _Read | None = None
-
-    async def read(self) -> int:
-        waiting = self._waiting
-        if waiting is not None:  # not sent yet: its answer will be newer than our arrival
-            await waiting.done.wait()
-            if waiting.value is None:
-                raise VersionUnavailable
-            return waiting.value
-        waiting = self._waiting = _Read()
-        try:
-            async with self._lock:  # one read at a time on the one connection
-                self._waiting = None  # sent now: whoever comes next waits for the next read
-                waiting.value = await self._query()
-                return waiting.value
-        finally:
-            if self._waiting is waiting:  # cancelled before it was sent
-                self._waiting = None
-            waiting.done.set()
 
 
 # What a 304 keeps of the cached answer: its validators, what CORS needs to read it, and
@@ -124,16 +66,6 @@ _KEPT_ON_304 = (
 )
 
 
-@contextmanager
-def _no_answer_within(seconds: float) -> Iterator[None]:
-    """`anyio.fail_after`, whose TimeoutError says what it timed (the 503's log line)."""
-    try:
-        with anyio.fail_after(seconds):
-            yield
-    except TimeoutError:
-        raise TimeoutError(f"no answer within {seconds:g} s") from None
-
-
 class ResponseCacheMiddleware:
     """Serve repeated API GETs (and HEADs) from memory, keyed by the data version and the whole
     request, Origin included.
@@ -145,80 +77,12 @@ class ResponseCacheMiddleware:
     """
 
     def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        engine: Engine,
-        max_entries: int,
-        connect_timeout: int = 5,
-        max_body: int = 2 << 20,
+        self, app: ASGIApp, *, database: Database, max_entries: int, max_body: int = 2 << 20
     ) -> None:
         self.app = app
-        self.engine = engine
+        self.database = database
         self.cache: LRU[CachedResponse] = LRU(max_entries)
         self.max_body = max_body
-        self.local = engine.dialect.name == "sqlite"
-        self.connect_timeout = connect_timeout
-        self._own: Any = None
-        self._cursor: Any = None
-        self._async: psycopg.AsyncConnection[Any] | None = None
-        self._reads: SharedReads | None = None
-
-    async def _remote_version(self) -> int:
-        """The version over an asynchronous connection of the event loop's own, shared by the
-        requests that arrive together (see `SharedReads`)."""
-        loop = asyncio.get_running_loop()
-        if self._reads is None or self._reads.loop is not loop:
-            self._reads = SharedReads(loop, self._query_remote_version)
-        return await self._reads.read()
-
-    async def _query_remote_version(self) -> int:
-        """One read of the version, given up on after the connect timeout. A connection kept
-        from earlier reads that fails (the server restarted since) is replaced once within
-        that time, so the request after a restart reads the version, not a 503."""
-        try:
-            with _no_answer_within(self.connect_timeout):
-                kept = self._async is not None
-                try:
-                    return await self._read_version()
-                except psycopg.Error:
-                    if not kept:
-                        raise
-                    await self._drop_connection()
-                    return await self._read_version()
-        except BaseException:
-            await self._drop_connection()
-            raise
-
-    async def _read_version(self) -> int:
-        if self._async is None:
-            self._async = await psycopg.AsyncConnection.connect(
-                libpq_dsn(self.engine.url), autocommit=True, connect_timeout=self.connect_timeout
-            )
-        cursor = await self._async.execute(VERSION_SQL, prepare=True)
-        row = await cursor.fetchone()
-        return int(row[0]) if row else 0
-
-    async def _drop_connection(self) -> None:
-        connection, self._async = self._async, None
-        if connection is not None:
-            with anyio.move_on_after(1, shield=True):
-                await connection.close()
-
-    def _local_version(self) -> int:
-        """The version from a connection of the event loop's own, never from the pool: the
-        loop must not wait for pooled connections that only the loop can give back."""
-        try:
-            if self._cursor is None:
-                self._own = self.engine.raw_connection()
-                self._cursor = self._own.driver_connection.cursor()
-            row = self._cursor.execute(VERSION_SQL).fetchone()
-            return int(row[0]) if row else 0
-        except Exception:
-            own, self._own, self._cursor = self._own, None, None
-            if own is not None:
-                own.invalidate()
-            raise
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -229,12 +93,10 @@ class ResponseCacheMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            # Read on connections of the event loop's own: a local file (SQLite) answers in
-            # microseconds; PostgreSQL is asked asynchronously.
-            version = self._local_version() if self.local else await self._remote_version()
+            version = await self.database.data_version()
         except UNREACHABLE as exc:
             # The app answers, with its 503, at once: asking the database again would double
-            # the wait of every request while it is away (see `app.core.db.unreachable`).
+            # the wait of every request while it is away (see `app.core.database.unreachable`).
             scope.setdefault("state", {})["database_unreachable"] = exc
             await self.app(scope, receive, send)
             return

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from app.auth.deps import EditorDep
-from app.core.db import WriteSessionDep
+from app.core.database import WriteSessionDep
 from app.core.editing import change_reason, commit_write
 from app.core.errors import NotFoundError
 from app.core.http import check_if_match, resource_response

@@ -3,7 +3,7 @@
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -22,6 +22,11 @@ class Qualifier(StrEnum):
     circa = "circa"
     by = "by"
     after = "after"
+
+
+def today() -> date:
+    """Today in UTC: what "a planned date has passed" is judged against."""
+    return datetime.now(UTC).date()
 
 
 _NUMBER = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")

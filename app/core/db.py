@@ -1,14 +1,10 @@
-"""Engine construction, SQLite pragmas and the request-scoped session dependency."""
+"""Engines and connections: construction, PostgreSQL timeouts and SQLite pragmas."""
 
-import asyncio
 import json
-from collections.abc import Iterator, Sequence
-from functools import lru_cache
-from typing import Annotated, Any, cast
+from collections.abc import Sequence
+from typing import Any, cast
 
 import psycopg
-from fastapi import Depends, Request
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
@@ -21,12 +17,9 @@ from sqlalchemy import (
     literal_column,
     select,
 )
-from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
-from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.pool import StaticPool
-from sqlalchemy.sql import ClauseElement
-from sqlmodel import Session, create_engine
+from sqlmodel import create_engine
 
 from app.core.config import Settings
 
@@ -60,21 +53,21 @@ def build_engine(
         # The connection used last first: its server process is still awake, where a
         # rotation wakes each in turn (and idle ones can time out on the server).
         pool_use_lifo=True,
-        connect_args=_connect_args(settings),
+        connect_args=connect_args(settings),
     )
-    patience = _patience(settings)
-    if patience is not None:
+    wait = patience(settings)
+    if wait is not None:
 
         @event.listens_for(engine, "do_connect")
         def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
             connection = PatientConnection.connect(*cargs, **cparams)
-            connection.patience = patience
+            connection.patience = wait
             return connection
 
     return engine
 
 
-def _connect_args(settings: Settings) -> dict[str, Any]:
+def connect_args(settings: Settings) -> dict[str, Any]:
     # The planner's default random_page_cost (4) prices an index lookup for spinning disks;
     # the timeline's data is small enough to live in memory, where a lookup costs about as
     # much as a sequential read. JIT compilation pays off only for long analytical queries:
@@ -93,89 +86,13 @@ def libpq_dsn(url: URL) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def _patience(settings: Settings) -> float | None:
+def patience(settings: Settings) -> float | None:
     """How long a PostgreSQL query may wait for an answer: the server cancels a slow
     statement itself; a server that has stopped answering cannot, so the client gives up once
     that plus a connection timeout has passed."""
     if not settings.db_statement_timeout_ms:
         return None
     return settings.db_statement_timeout_ms / 1000 + settings.db_connect_timeout
-
-
-# How long a list request waits for a connection of the loop's pool before its page is read
-# in a thread instead: under load a connection is free within milliseconds, and when none
-# can be made (the server restarting, or out of connections) the thread's pool answers.
-LOOP_POOL_WAIT = 0.25
-
-
-class LoopReads:
-    """Asynchronous PostgreSQL connections for reads made on the event loop itself.
-
-    A read in a worker thread costs two hand-offs between threads on top of its round trip
-    to the server (to the thread and back to the loop); a read awaited on the loop costs
-    none. The pool opens connections when they are first needed, at most `READ_THREADS`,
-    and is used only by the loop that opened it (the app's lifespan opens and closes it).
-    """
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.pool: AsyncConnectionPool[PatientAsyncConnection] | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None
-
-    async def open(self) -> None:
-        """A new pool (one cannot be reopened, and a lifespan may run more than once)."""
-        await self.close()
-        patience = _patience(self.settings)
-
-        async def configure(connection: PatientAsyncConnection) -> None:
-            connection.patience = patience
-
-        self.pool = AsyncConnectionPool(
-            libpq_dsn(make_url(self.settings.sqlalchemy_url)),
-            connection_class=PatientAsyncConnection,
-            min_size=0,
-            max_size=self.settings.read_threads,
-            kwargs={"autocommit": True, **_connect_args(self.settings)},
-            configure=configure,
-            name="loop-reads",
-            open=False,
-        )
-        await self.pool.open()
-        self.loop = asyncio.get_running_loop()
-
-    async def close(self) -> None:
-        pool, self.pool, self.loop = self.pool, None, None
-        if pool is not None:
-            await pool.close()
-
-    def usable(self) -> bool:
-        """Whether this loop may use the pool (a test client may run requests on another)."""
-        return self.loop is not None and self.loop is asyncio.get_running_loop()
-
-    async def fetch(
-        self, statement: ClauseElement, values: dict[str, Any]
-    ) -> list[tuple[Any, ...]] | None:
-        """Every row of one statement, prepared on the server; None when no connection was
-        free within `LOOP_POOL_WAIT`. A connection that fails, or waits longer than its
-        patience for an answer, is closed and the error raised; the pool makes a new one."""
-        assert self.pool is not None, "used before open()"
-        sql = _psycopg_sql(statement)
-        try:
-            async with self.pool.connection(timeout=LOOP_POOL_WAIT) as connection:
-                cursor = await connection.execute(sql, values, prepare=True)
-                return await cursor.fetchall()
-        except PoolTimeout:
-            return None
-
-
-@lru_cache(maxsize=256)
-def _psycopg_sql(statement: ClauseElement) -> str:
-    """A statement (those read on the loop are built once each) as the engine's psycopg
-    dialect writes it."""
-    return str(statement.compile(dialect=_PSYCOPG))
-
-
-_PSYCOPG = PGDialect_psycopg()
 
 
 class PatientConnection(psycopg.Connection[Any]):
@@ -209,9 +126,13 @@ class PatientAsyncConnection(psycopg.AsyncConnection[Any]):
             raise _gave_up(self.pgconn, timeout) from None
 
 
-def _gave_up(pgconn: Any, seconds: float | None) -> psycopg.OperationalError:
+class GaveUp(psycopg.OperationalError):
+    """The database did not answer within a connection's patience."""
+
+
+def _gave_up(pgconn: Any, seconds: float | None) -> GaveUp:
     pgconn.finish()  # half a conversation: the connection cannot be reused
-    return psycopg.OperationalError(f"the database did not answer within {seconds} s")
+    return GaveUp(f"the database did not answer within {seconds} s")
 
 
 def _sqlite_pool(url: str, settings: Settings) -> dict[str, Any]:
@@ -252,32 +173,6 @@ def _install_sqlite_pragmas(engine: Engine, settings: Settings) -> None:
 def writer(engine: Engine) -> Engine:
     """The same engine, beginning transactions that write (IMMEDIATE on SQLite)."""
     return engine.execution_options(sqlite_immediate=True)
-
-
-def get_session(request: Request) -> Iterator[Session]:
-    """One session per request, bound to the engine that create_app built."""
-    unreachable(request)
-    with Session(request.app.state.engine) as session:
-        yield session
-
-
-def unreachable(request: Request) -> None:
-    """Raise the 503 of a read whose data version could not be read moments ago (see
-    `ResponseCacheMiddleware`): asking again would make the client wait twice as long for
-    the same answer."""
-    failure: BaseException | None = getattr(request.state, "database_unreachable", None)
-    if failure is not None:
-        raise OperationalError("reading the data version", None, failure)
-
-
-def get_write_session(request: Request) -> Iterator[Session]:
-    """A session for one write transaction; the route commits it, or nothing is kept."""
-    with Session(writer(request.app.state.engine)) as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(get_session)]
-WriteSessionDep = Annotated[Session, Depends(get_write_session)]
 
 
 def in_ids(column: Any, ids: Sequence[str], dialect: str) -> ColumnElement[bool]:

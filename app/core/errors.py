@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.names import suggest
 
@@ -257,7 +258,36 @@ def install_error_handlers(app: FastAPI, retry_after: int) -> None:
         log.exception("database error")
         return problem(500, "Internal server error", "an unexpected database error occurred")
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
-        return problem(500, "Internal server error", "an unexpected error occurred")
+
+class CrashMiddleware:
+    """A 500 problem for any exception no handler answered, logged with its stack trace.
+
+    Starlette's own last resort (ServerErrorMiddleware) sits outside every middleware: its
+    500s would carry neither the request id nor the security headers. This layer sits inside
+    them, answers as the app's other errors do, and raises the exception on, so the server
+    ends the connection as after any crash.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            request_id = scope.get("state", {}).get("request_id")
+            log.exception("unhandled error", exc_info=exc, extra={"request_id": request_id})
+            if not started:
+                response = problem(500, "Internal server error", "an unexpected error occurred")
+                await response(scope, receive, send)
+            raise

@@ -2,11 +2,12 @@
 
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from app.core.database import DatabaseDep
 from app.core.errors import NotReadyError
 from app.core.migrate import current_revision, head_revision
 
@@ -34,11 +35,11 @@ def healthz() -> Health:
     summary="Readiness",
     responses={503: {"description": "Database unreachable or schema not at the latest migration"}},
 )
-def readyz(request: Request) -> Readiness:
+def readyz(database: DatabaseDep) -> Readiness:
     """Ready when the database answers and its schema is at the latest migration."""
-    retry = {"Retry-After": str(request.app.state.settings.retry_after_seconds)}
+    retry = {"Retry-After": str(database.settings.retry_after_seconds)}
     try:
-        with request.app.state.engine.connect() as conn:
+        with database.engine.connect() as conn:
             revision = current_revision(conn)
     except (SQLAlchemyError, PoolTimeoutError, OSError):
         raise NotReadyError("the database is not reachable", headers=retry) from None

@@ -6,14 +6,10 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Depends, FastAPI, Request, Response
 from pydantic import BaseModel
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.db import unreachable
+from app.core.database import database_of, unreachable
 from app.core.errors import ProblemError
-from app.core.versioning import read_data_version
 
 CACHE_CONTROL = "public, max-age=30"
 
@@ -54,7 +50,7 @@ async def data_etag(request: Request, response: Response) -> str:
     version: int | None = getattr(request.state, "data_version", None)
     if version is None:
         unreachable(request)
-        version = await run_in_threadpool(_read_version, request.app.state.engine)
+        version = await database_of(request).data_version_in_thread()
     etag = data_etag_of(request, version)
     if matches(request, etag):
         raise NotModifiedError(etag)
@@ -68,12 +64,16 @@ def data_etag_of(request: Request, version: int) -> str:
     return make_etag(version, request.url.path, sorted(request.query_params.multi_items()))
 
 
-def _read_version(engine: Engine) -> int:
-    with Session(engine) as session:
-        return read_data_version(session)
-
-
 DataETag = Annotated[str, Depends(data_etag)]
+
+
+async def validated(request: Request) -> Response:
+    """A response carrying the validators `DataETag` sets (for routes that build their
+    answer themselves); NotModifiedError when the client has this answer already."""
+    response = Response()
+    del response.headers["content-length"]  # as FastAPI's own: the answer sets its length
+    await data_etag(request, response)
+    return response
 
 
 def json_response(content: Any, headers_from: Response | None = None) -> Response:
@@ -118,9 +118,6 @@ class PreconditionFailedError(ProblemError):
     status = 412
     slug = "precondition-failed"
     title = "Precondition failed"
-
-
-document_response = resource_response
 
 
 def check_if_match(request: Request, current: BaseModel | dict[str, Any]) -> None:

@@ -1,13 +1,9 @@
 """Security headers on every response, and URLs with NUL characters refused before routing."""
 
-from collections.abc import Callable
-
 import orjson
-from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import PROBLEM_BASE, PROBLEM_JSON
-from app.core.logs import RequestIdMiddleware
 
 # The API answers JSON, CSV and calendars: nothing in them may load, run or be framed.
 # /docs and /redoc send a policy of their own (app/core/docs.py).
@@ -79,21 +75,3 @@ class RejectNulMiddleware:
 def _has_nul(scope: Scope) -> bool:
     query: bytes = scope.get("query_string", b"")
     return "\x00" in scope["path"] or b"%00" in query or b"\x00" in query
-
-
-def wrap_outside_error_handler(app: FastAPI, cache: Callable[[ASGIApp], ASGIApp]) -> None:
-    """Request ids, the response cache, security headers and the NUL check around the whole
-    stack, 500s included.
-
-    Middleware added with `add_middleware` sits inside Starlette's ServerErrorMiddleware,
-    which answers unhandled exceptions on its own: its 500s would carry neither. The cache
-    sits right inside the request-id layer, so a hit is logged like any answer and skips
-    every other layer: the headers it replays already carry the security headers.
-    """
-    build: Callable[[], ASGIApp] = app.build_middleware_stack
-
-    def build_secured() -> ASGIApp:
-        inner = SecurityHeadersMiddleware(RejectNulMiddleware(build()))
-        return RequestIdMiddleware(cache(inner))
-
-    app.build_middleware_stack = build_secured  # type: ignore[method-assign]

@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.database import SessionDep
 from app.core.dates import IsoDate
-from app.core.db import SessionDep
 from app.core.errors import NotFoundError
 from app.events.filters import EventFilters, EventListQuery
 from app.events.models import Event

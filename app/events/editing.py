@@ -7,7 +7,8 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from app.auth.deps import EditorDep
-from app.core.db import SessionDep, WriteSessionDep
+from app.core.database import SessionDep, WriteSessionDep
+from app.core.dates import today
 from app.core.deps import SettingsDep
 from app.core.editing import change_reason, commit_write
 from app.core.errors import NotFoundError
@@ -17,7 +18,6 @@ from app.core.pagination import Page, Pager
 from app.events.assembly import event_documents
 from app.events.inputs import CitationCreate, CitationUpdate, EventCreate, EventUpdate
 from app.events.models import Citation, CitationPublic, Event, EventPublic
-from app.events.router import today
 from app.events.writes import (
     add_citation,
     create_event,

@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.database import SessionDep
 from app.core.dates import IsoDateTime
-from app.core.db import SessionDep
 from app.core.deps import SettingsDep
 from app.core.http import DataETag
 from app.core.listing import CURSOR_HELP

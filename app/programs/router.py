@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from app.core.crud import add_write_routes
-from app.core.db import SessionDep
+from app.core.database import SessionDep
 from app.core.deps import SettingsDep
 from app.core.errors import NotFoundError
 from app.core.http import DataETag, resource_response

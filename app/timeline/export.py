@@ -1,18 +1,16 @@
 """Export files written to disk, byte for byte what the API's export URLs serve."""
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast, get_args
 from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
+from app.core.database import Database
 from app.core.versioning import last_changed
 from app.events.filters import EventFilters
-from app.events.service import iter_events, resolve_filters
+from app.events.reader import EventReader
 from app.timeline.timelinejs import render_timelinejs
 from app.timeline.views import ExportFormat, renderer
 
@@ -36,7 +34,7 @@ def parse_query(query: str) -> EventFilters:
 
 
 def export_files(
-    engine: Engine, out: Path, formats: Sequence[str], query: str, base_url: str
+    database: Database, out: Path, formats: Sequence[str], query: str, base_url: str
 ) -> list[Path]:
     """Write `events.<format>` (TimelineJS: `timeline.json`) into `out`; return the paths."""
     unknown = [f for f in formats if f not in FORMATS]
@@ -44,14 +42,13 @@ def export_files(
         raise ValueError(f"unknown format {unknown[0]!r}; use one of {', '.join(FORMATS)}")
     out.mkdir(parents=True, exist_ok=True)
     params = parse_query(query)
-    today = datetime.now(UTC).date()
+    reader = EventReader(database)
     written = []
-    with Session(engine) as session:
-        filters = resolve_filters(session, params)
+    with database.session() as session:
         changed = last_changed(session)
         for name in formats:
             path = out / ("timeline.json" if name == "timelinejs" else f"events.{name}")
-            events = iter_events(session, filters, today=today)
+            events = reader.matching(session, params)
             with path.open("wb") as handle:
                 if name == "timelinejs":
                     handle.write(render_timelinejs(events))

@@ -8,13 +8,12 @@ from fastapi.responses import StreamingResponse
 from pydantic import Field
 from sqlmodel import Session
 
-from app.core.deps import SettingsDep
-from app.core.http import DataETag
+from app.core.routing import QueryModelRoute
 from app.core.versioning import last_changed
 from app.events.deps import EventFilterParams
 from app.events.filters import EventListQuery
-from app.events.router import list_response, today
-from app.events.service import ResolvedFilters, iter_events, resolve_filters
+from app.events.models import EventPublic
+from app.events.reader import EventReader
 from app.timeline.timelinejs import render_timelinejs
 from app.timeline.views import (
     MEDIA_TYPES,
@@ -24,7 +23,7 @@ from app.timeline.views import (
     renderer,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["timeline"])
+router = APIRouter(prefix="/api/v1", tags=["timeline"], route_class=QueryModelRoute)
 
 
 class TimelineQuery(EventListQuery):
@@ -44,58 +43,27 @@ class TimelineQuery(EventListQuery):
     summary="Events grouped by year",
     response_model=TimelinePage | TimelineJSDocument,
 )
-def get_timeline(
-    request: Request,
-    response: Response,
-    etag: DataETag,
-    params: Annotated[TimelineQuery, Query()],
-) -> Response:
+async def get_timeline(request: Request, params: Annotated[TimelineQuery, Query()]) -> Response:
     """The filtered events grouped by the year they start in, paginated like the list;
     or, with `format=timelinejs`, all of them as a TimelineJS document."""
-    # Read like the list: in the route's one thread-pool call, on the engine that reads
-    # without a transaction of its own on PostgreSQL (app/events/fastlist.py answers the
-    # plain cases before this route).
-    engine = request.app.state.read_engine
+    reader = EventReader.of(request)
     if params.format == "json":
-        return list_response(request, response, params, engine, by_year=True)
-    with Session(engine) as session:
-        filters = resolve_filters(session, params)
-        body = render_timelinejs(iter_events(session, filters, today=today()))
-    return Response(body, media_type=MEDIA_TYPES["timelinejs"], headers=response.headers)
-
-
-def _stream(
-    session: Session, filters: ResolvedFilters, name: ExportFormat, base_url: str
-) -> Iterator[bytes]:
-    """Render every match while the session stays open; the session closes at the end."""
-    with session:
-        render = renderer(name, changed=last_changed(session), base_url=base_url)
-        yield from render(iter_events(session, filters, today=today()))
+        return await reader.page(request, params, by_year=True)
+    return await reader.render_all(request, params, render_timelinejs, MEDIA_TYPES["timelinejs"])
 
 
 def _export(name: ExportFormat, summary: str, description: str) -> None:
-    def export(
-        request: Request,
-        response: Response,
-        settings: SettingsDep,
-        etag: DataETag,
-        params: EventFilterParams,
-    ) -> StreamingResponse:
-        session = Session(request.app.state.engine)
-        try:
-            filters = resolve_filters(session, params)
-        except Exception:
-            session.close()
-            raise
+    async def export(request: Request, params: EventFilterParams) -> StreamingResponse:
+        base_url = str(request.base_url).rstrip("/")
+
+        def render(session: Session, events: Iterator[EventPublic]) -> Iterator[bytes]:
+            return renderer(name, changed=last_changed(session), base_url=base_url)(events)
+
+        response, body = await EventReader.of(request).stream(request, params, render)
         headers = dict(response.headers)
         if name in ("csv", "ics"):
             headers["Content-Disposition"] = f'attachment; filename="events.{name}"'
-        base_url = str(request.base_url).rstrip("/")
-        return StreamingResponse(
-            _stream(session, filters, name, base_url),
-            media_type=MEDIA_TYPES[name],
-            headers=headers,
-        )
+        return StreamingResponse(body, media_type=MEDIA_TYPES[name], headers=headers)
 
     router.add_api_route(
         f"/events.{name}",
