@@ -25,7 +25,7 @@ from app.core.config import Settings
 from app.core.db import build_engine
 from app.core.migrate import head_revision
 from app.core.versioning import bump_data_version
-from app.events.derived import refresh
+from app.events.writes import rebuild_derived
 from app.main import prepare_database
 from bench.generate import GENERATOR_VERSION, TABLE_COLUMNS, Generator, Picks, Rows
 
@@ -95,7 +95,7 @@ def _load(
     print(f"  {len(indexes)} indexes recreated in {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
     with Session(engine) as session:  # reads events by id: after the indexes are back
-        refresh(session)
+        rebuild_derived(session)
         bump_data_version(session)
         session.commit()
     print(f"  search, year and document rows built in {time.perf_counter() - started:.1f} s")
