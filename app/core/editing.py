@@ -8,7 +8,6 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.auth.service import Editor
 from app.core.errors import ProblemError
 from app.core.idempotency import idempotency_key, remember, replay, request_hash
 from app.core.models import utcnow
@@ -80,19 +79,20 @@ def change_reason(request: Request, body: BaseModel | None = None) -> str | None
 def commit_write(
     request: Request,
     session: Session,
-    editor: Editor,
+    token_id: int,
     action: Callable[[], Response],
     *,
     body: BaseModel | None = None,
 ) -> Response:
-    """Run a write and commit it as one transaction; replay it for a reused Idempotency-Key.
+    """Run a write and commit it as one transaction; replay it for a reused Idempotency-Key
+    (keys are per token: `token_id` is the editor's).
 
     Any exception before the commit leaves the database as it was.
     """
     key = idempotency_key(request) if request.method == "POST" else None
     digest = request_hash(request, body) if key and body is not None else ""
     if key:
-        replayed = replay(session, editor.token_id, key, digest)
+        replayed = replay(session, token_id, key, digest)
         if replayed is not None:
             return replayed
     try:
@@ -101,14 +101,14 @@ def commit_write(
         # write's own flushes: a conflict or a replay, not a 500.
         response = action()
         if key:
-            remember(session, editor.token_id, key, digest, response)
+            remember(session, token_id, key, digest, response)
         session.commit()
     except (IntegrityError, ConflictError) as exc:
         session.rollback()
         # A concurrent request with the same key may have committed after the replay check
         # above: its row then fails our insert, or our own check finds its event and says
         # 409. Either way this request is that one, sent again: answer as it did.
-        if key and (replayed := replay(session, editor.token_id, key, digest)) is not None:
+        if key and (replayed := replay(session, token_id, key, digest)) is not None:
             return replayed
         if isinstance(exc, ConflictError):
             raise
