@@ -3,11 +3,16 @@
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BeforeValidator
+
+
+def today() -> date:
+    """Today's date in UTC: the day against which planned dates have passed or not."""
+    return datetime.now(UTC).date()
 
 
 class Precision(StrEnum):

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from app.auth.deps import EditorDep
+from app.core.dates import today
 from app.core.db import SessionDep, WriteSessionDep
 from app.core.deps import SettingsDep
 from app.core.editing import change_reason, commit_write
@@ -15,10 +16,10 @@ from app.core.http import DataETag, check_if_match, resource_response
 from app.core.listing import CURSOR_HELP
 from app.core.pagination import Page, Pager
 from app.editing.routes import WRITE_RESPONSES as SHARED_RESPONSES
+from app.events import documents
 from app.events.assembly import event_documents
 from app.events.inputs import CitationCreate, CitationUpdate, EventCreate, EventUpdate
 from app.events.models import Citation, CitationPublic, Event, EventPublic
-from app.events.router import today
 from app.events.writes import (
     add_citation,
     create_event,
@@ -62,12 +63,23 @@ def _citation(session: Session, event: Event, citation_id: int) -> Citation:
 
 
 def _shown(session: Session, event: Event) -> dict[str, Any]:
-    """The event exactly as GET shows it, so If-Match compares like with like."""
-    return event_documents(session, [event], today())[0]
+    """The event exactly as GET shows it, so If-Match compares like with like: the document
+    its last write stored (a write builds it once, there), or built now when it has none."""
+    stored = documents.read(session, event.id, today())
+    return stored if stored is not None else event_documents(session, [event], today())[0]
 
 
 def _citation_shown(session: Session, event: Event, citation_id: int) -> dict[str, Any]:
     return next(c for c in _shown(session, event)["citations"] if c["id"] == citation_id)
+
+
+def _matching_citation(
+    request: Request, session: Session, event: Event, citation_id: int
+) -> Citation:
+    """The citation to change, once If-Match (when sent) names its current version."""
+    citation = _citation(session, event, citation_id)
+    check_if_match(request, _citation_shown(session, event, citation_id))
+    return citation
 
 
 @router.post(
@@ -208,8 +220,7 @@ def patch_citation(
     """Correct a quote, its source, the date it claims or its note."""
 
     def write() -> Response:
-        citation = _citation(session, event, citation_id)
-        check_if_match(request, _citation_shown(session, event, citation_id))
+        citation = _matching_citation(request, session, event, citation_id)
         update_citation(
             session, event, citation, body, author=editor.name, reason=change_reason(request, body)
         )
@@ -235,8 +246,7 @@ def remove_citation(
     """Remove a citation (an event keeps at least one)."""
 
     def write() -> Response:
-        citation = _citation(session, event, citation_id)
-        check_if_match(request, _citation_shown(session, event, citation_id))
+        citation = _matching_citation(request, session, event, citation_id)
         delete_citation(session, event, citation, author=editor.name, reason=change_reason(request))
         return Response(status_code=204)
 
