@@ -120,9 +120,6 @@ class PreconditionFailedError(ProblemError):
     title = "Precondition failed"
 
 
-document_response = resource_response
-
-
 def check_if_match(request: Request, current: BaseModel | dict[str, Any]) -> None:
     """Honour an optional If-Match: 412 when the client edited an older version."""
     header = request.headers.get("if-match")

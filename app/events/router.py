@@ -11,7 +11,7 @@ from sqlmodel import Session
 from app.core.cache import LRU
 from app.core.db import SessionDep
 from app.core.errors import InvalidCursorError, NotFoundError
-from app.core.http import DataETag, document_response, json_response
+from app.core.http import DataETag, json_response, resource_response
 from app.core.pagination import Page, Pager
 from app.events import documents
 from app.events.assembly import event_documents
@@ -217,4 +217,4 @@ def get_event(
         raise NotFoundError(
             f"event '{event.id}' had not been reported by {params.as_reported_on.isoformat()}"
         )
-    return document_response(request, shown)
+    return resource_response(request, shown)
