@@ -3,7 +3,7 @@
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import column, delete, select, table
+from sqlalchemy import column, delete, table
 from sqlmodel import Session, col
 
 from app.actors.models import Actor, ActorAlias, ActorKind
@@ -15,6 +15,7 @@ from app.core.editing import (
     InvalidDataError,
     WriteModel,
     never_null,
+    referrers,
 )
 from app.core.names import distinct_aliases, lookup_key
 from app.history.models import Action, Entity
@@ -121,29 +122,14 @@ def update_actor(
 
 def delete_actor(session: Session, actor: Actor, *, author: str, reason: str | None) -> None:
     """Delete an actor no event or other actor refers to; 409 naming them otherwise."""
-    events = (
-        session.execute(
-            select(_event_actor.c.event_id)
-            .where(_event_actor.c.actor_id == actor.id)
-            .distinct()
-            .order_by(_event_actor.c.event_id)
-        )
-        .scalars()
-        .all()
-    )
-    children = (
-        session.execute(
-            select(col(Actor.id)).where(col(Actor.parent_id) == actor.id).order_by(col(Actor.id))
-        )
-        .scalars()
-        .all()
-    )
+    events = referrers(session, _event_actor.c.event_id, _event_actor.c.actor_id, actor.id)
+    children = referrers(session, col(Actor.id), col(Actor.parent_id), actor.id)
     if events or children:
         raise ConflictError(
             f"actor '{actor.id}' is still referenced: remove it from these events "
             f"({', '.join(events) or 'none'}) and actors ({', '.join(children) or 'none'}) first",
-            events=list(events),
-            children=list(children),
+            events=events,
+            children=children,
         )
     with recorded(session, ACTOR, actor, Action.delete, author=author, reason=reason):
         session.delete(actor)

@@ -5,7 +5,9 @@ from typing import Any
 
 from fastapi import Request, Response
 from pydantic import BaseModel, ConfigDict, field_validator
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session
 
 from app.core.errors import ProblemError
@@ -54,6 +56,16 @@ def touch(row: Any, author: str) -> None:
     row.version += 1
     row.updated_at = utcnow()
     row.updated_by = author
+
+
+ColumnLike = ColumnElement[Any] | Mapped[Any]
+
+
+def referrers(session: Session, key: ColumnLike, column: ColumnLike, value: str) -> list[str]:
+    """Each `key`, once and in order, of the rows whose `column` is `value`: what still refers
+    to a row about to be deleted."""
+    query = select(key).where(column == value).distinct().order_by(key)
+    return list(session.execute(query).scalars())
 
 
 class ConflictError(ProblemError):

@@ -13,6 +13,7 @@ from app.core.editing import (
     InvalidDataError,
     WriteModel,
     never_null,
+    referrers,
 )
 from app.core.names import distinct_aliases, lookup_key
 from app.history.models import Action, Entity
@@ -101,19 +102,11 @@ def update_program(
 
 def delete_program(session: Session, program: Program, *, author: str, reason: str | None) -> None:
     """Delete a program no event belongs to; 409 naming the events otherwise."""
-    events = (
-        session.execute(
-            select(_event_program.c.event_id)
-            .where(_event_program.c.program_id == program.id)
-            .order_by(_event_program.c.event_id)
-        )
-        .scalars()
-        .all()
-    )
+    events = referrers(session, _event_program.c.event_id, _event_program.c.program_id, program.id)
     if events:
         raise ConflictError(
             f"program '{program.id}' is still used by these events: {', '.join(events)}",
-            events=list(events),
+            events=events,
         )
     with recorded(session, PROGRAM, program, Action.delete, author=author, reason=reason):
         session.delete(program)

@@ -4,7 +4,7 @@ from datetime import date
 from typing import Any, Self
 
 from pydantic import Field, model_validator
-from sqlalchemy import column, select, table
+from sqlalchemy import column, table
 from sqlmodel import Session
 
 from app.core.dates import Precision, is_period_start, period_end
@@ -15,6 +15,7 @@ from app.core.editing import (
     InvalidDataError,
     WriteModel,
     never_null,
+    referrers,
 )
 from app.core.names import slugify
 from app.history.models import Action, Entity
@@ -146,20 +147,11 @@ def update_source(
 
 def delete_source(session: Session, source: Source, *, author: str, reason: str | None) -> None:
     """Delete a source no citation uses; 409 naming the events that cite it otherwise."""
-    events = (
-        session.execute(
-            select(_citation.c.event_id)
-            .where(_citation.c.source_id == source.id)
-            .distinct()
-            .order_by(_citation.c.event_id)
-        )
-        .scalars()
-        .all()
-    )
+    events = referrers(session, _citation.c.event_id, _citation.c.source_id, source.id)
     if events:
         raise ConflictError(
             f"source '{source.id}' is cited by these events: {', '.join(events)}",
-            events=list(events),
+            events=events,
         )
     with recorded(session, SOURCE, source, Action.delete, author=author, reason=reason):
         session.delete(source)
