@@ -25,10 +25,10 @@ from app.core.logs import RequestIdMiddleware, configure_logging
 from app.core.migrate import migration_lock, upgrade
 from app.core.openapi import install_openapi
 from app.core.security import RejectNulMiddleware, SecurityHeadersMiddleware
-from app.events import documents
 from app.events.editing import router as editing_router
 from app.events.reader import EventReader
 from app.events.router import router as events_router
+from app.events.writes import store_missing_documents
 from app.history.router import router as history_router
 from app.programs.router import router as programs_router
 from app.sources.router import router as sources_router
@@ -53,7 +53,7 @@ program, kind, status or source.
 def build_missing_documents(conn: Connection) -> None:
     """Store the documents of events that have none (events older than the table)."""
     with Session(bind=conn) as session:
-        built = documents.store_missing(session)
+        built = store_missing_documents(session)
         session.commit()
     if built:
         log.info("stored event documents", extra={"events": built})

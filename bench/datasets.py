@@ -79,10 +79,10 @@ def _load(
     execute: Any,
 ) -> Picks:
     """Write every table in dependency order, recreate the indexes, then build the search,
-    year and document rows (app.events.derived.refresh, as the app does) and bump the data
+    year and document rows (app.events.writes.rebuild_derived, as the app does) and bump the data
     version."""
     from app.core.versioning import bump_data_version
-    from app.events.derived import refresh
+    from app.events.writes import rebuild_derived
 
     started = time.perf_counter()
     for rows in (generator.actor_rows(), generator.program_rows(), generator.source_rows()):
@@ -99,7 +99,7 @@ def _load(
     print(f"  {len(indexes)} indexes recreated in {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
     with Session(engine) as session:  # reads events by id: after the indexes are back
-        refresh(session)
+        rebuild_derived(session)
         bump_data_version(session)
         session.commit()
     print(f"  search, year and document rows built in {time.perf_counter() - started:.1f} s")

@@ -16,25 +16,22 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from app.actors.models import Actor, ActorAlias
-from app.actors.writes import actor_snapshot
+from app.actors.writes import ACTOR
 from app.core.dates import period_end
 from app.core.meta import SeedRecord
 from app.core.migrate import migration_lock
 from app.core.models import utcnow
 from app.core.names import distinct_aliases, lookup_key
 from app.core.versioning import bump_data_version
-from app.events import documents
-from app.events.derived import refresh
 from app.events.models import Citation, Event, EventActor, EventProgram
-from app.events.reach import reindex_reach
-from app.events.writes import citation_snapshot, event_snapshot
+from app.events.writes import EVENT, citation_snapshot, rebuild_derived
 from app.history.models import Entity
-from app.history.service import Snapshot
+from app.history.service import Tracked
 from app.history.service import record as record_revision
 from app.programs.models import Program, ProgramAlias
-from app.programs.writes import program_snapshot
+from app.programs.writes import PROGRAM
 from app.sources.models import Source
-from app.sources.writes import source_snapshot
+from app.sources.writes import SOURCE
 from seed.check import check_dataset
 from seed.schema import (
     ActorRecord,
@@ -48,6 +45,7 @@ from seed.schema import (
 
 SEED_DIR = Path(__file__).resolve().parent / "data"
 SEED_AUTHOR = "seed"
+TRACKED: dict[str, Tracked] = {"actor": ACTOR, "program": PROGRAM, "source": SOURCE, "event": EVENT}
 
 
 @dataclass
@@ -101,7 +99,11 @@ def seed_database(
 
 
 def load_dataset(session: Session, dataset: Dataset, *, force: bool = False) -> SeedReport:
-    """Write what is new or changed in the dataset; the caller commits."""
+    """Write what is new or changed in the dataset; the caller commits.
+
+    Each record written is recorded in the history, whose followers rebuild what shows a
+    changed actor, program or source; the events written have their derived rows rebuilt
+    here, once."""
     report = SeedReport()
     for record in _parents_first(dataset.actors):
         _apply(session, report, "actor", Actor, record, _write_actor, force)
@@ -113,12 +115,8 @@ def load_dataset(session: Session, dataset: Dataset, *, force: bool = False) -> 
         _apply(session, report, "event", Event, event, _write_event, force)
     changed = report.added + report.updated
     if changed:
-        refresh(session, [c.removeprefix("event ") for c in changed if c.startswith("event ")])
-        if any(not c.startswith("event ") for c in report.updated):
-            # A renamed actor, program or source shows in events that did not change.
-            documents.store(session)
-        if any(c.startswith("actor ") for c in report.updated):
-            reindex_reach(session)  # an actor may have moved in the hierarchy
+        events = [c.removeprefix("event ") for c in changed if c.startswith("event ")]
+        rebuild_derived(session, events)
         bump_data_version(session)
     return report
 
@@ -149,12 +147,12 @@ def _apply(
     if seen is not None and seen.digest == digest and not force:
         report.unchanged += 1
         return
-    before = None
+    tracked, before = TRACKED[kind], None
     if row is None:
         row = model(id=record.id)
         report.added.append(label)
     else:
-        before = _snapshot(session, kind, row)
+        before = tracked.snapshot(session, row)
         row.version += 1
         row.updated_at = utcnow()
         report.updated.append(label)
@@ -164,10 +162,10 @@ def _apply(
     session.flush()
     record_revision(
         session,
-        entity=Entity(kind),
+        entity=tracked.entity,
         entity_id=row.id,
         before=before,
-        after=_snapshot(session, kind, row),
+        after=tracked.snapshot(session, row),
         author=SEED_AUTHOR,
         reason="seed data",
     )
@@ -177,16 +175,6 @@ def _apply(
         seen = SeedRecord(kind=kind, key=record.id, digest=digest, row_version=row.version)
     seen.digest, seen.row_version, seen.loaded_at = digest, row.version, utcnow()
     session.add(seen)
-
-
-def _snapshot(session: Session, kind: str, row: Any) -> Snapshot:
-    if kind == "actor":
-        return actor_snapshot(session, row)
-    if kind == "program":
-        return program_snapshot(session, row)
-    if kind == "source":
-        return source_snapshot(row)
-    return event_snapshot(session, row)
 
 
 def _parents_first(actors: Sequence[ActorRecord]) -> list[ActorRecord]:

@@ -49,7 +49,6 @@ SEMANTIC_PROBLEMS = {
     "unknown-value",
     "invalid-cursor",
     "invalid-data",
-    "invalid-query",
     "invalid-characters",
 }
 

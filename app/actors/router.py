@@ -14,13 +14,13 @@ from app.actors.writes import (
     delete_actor,
     update_actor,
 )
-from app.core.crud import add_write_routes
 from app.core.database import SessionDep
 from app.core.deps import SettingsDep
 from app.core.errors import NotFoundError
 from app.core.http import DataETag, resource_response
 from app.core.listing import ListQuery, after_id
 from app.core.pagination import Page, Pager
+from app.editing.routes import add_write_routes
 
 router = APIRouter(prefix="/api/v1/actors", tags=["actors"])
 

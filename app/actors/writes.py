@@ -3,7 +3,7 @@
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import column, delete, select, table
+from sqlalchemy import column, delete, table
 from sqlmodel import Session, col
 
 from app.actors.models import Actor, ActorAlias, ActorKind
@@ -15,11 +15,11 @@ from app.core.editing import (
     InvalidDataError,
     WriteModel,
     never_null,
+    referrers,
 )
 from app.core.names import distinct_aliases, lookup_key
-from app.events import documents, reach
-from app.history.models import Entity
-from app.history.service import Snapshot, record, record_update
+from app.history.models import Action, Entity
+from app.history.service import Snapshot, Tracked, recorded
 
 FIELDS = ("name", "kind", "parent_id", "country_code", "wikidata_id", "description")
 _event_actor = table("event_actor", column("event_id"), column("actor_id"))
@@ -54,6 +54,9 @@ def actor_snapshot(session: Session, actor: Actor) -> Snapshot:
     snapshot: dict[str, Any] = {name: getattr(actor, name) for name in FIELDS}
     snapshot["aliases"] = aliases_by_actor(session, [actor.id]).get(actor.id, [])
     return snapshot
+
+
+ACTOR = Tracked(Entity.actor, actor_snapshot)
 
 
 def _check_names(session: Session, actor_id: str, names: list[str]) -> None:
@@ -91,89 +94,42 @@ def create_actor(session: Session, data: ActorCreate, *, author: str, reason: st
         updated_by=author,
         **data.model_dump(include={"name", "kind", "country_code", "wikidata_id", "description"}),
     )
-    session.add(actor)
-    session.flush()
-    _set_parent(session, actor, data.parent_id)
-    _set_aliases(session, actor, data.aliases)
-    session.flush()
-    record(
-        session,
-        entity=Entity.actor,
-        entity_id=actor.id,
-        before=None,
-        after=actor_snapshot(session, actor),
-        author=author,
-        reason=reason,
-    )
+    with recorded(session, ACTOR, actor, Action.create, author=author, reason=reason):
+        session.add(actor)
+        session.flush()
+        _set_parent(session, actor, data.parent_id)
+        _set_aliases(session, actor, data.aliases)
     return actor
 
 
 def update_actor(
     session: Session, actor: Actor, data: ActorUpdate, *, author: str, reason: str | None
 ) -> Actor:
-    before = actor_snapshot(session, actor)
+    """Apply the fields given; the events naming the actor follow its revision."""
     changes = data.model_dump(exclude_unset=True, exclude={"reason", "aliases", "parent_id"})
-    for name, value in changes.items():
-        if value is None and name in ("name", "kind"):
-            raise InvalidDataError(f"{name} cannot be null")
-        setattr(actor, name, value)
-    _check_names(session, actor.id, [actor.name, *(data.aliases or [])])
-    moved = "parent_id" in data.model_fields_set
-    if moved:
-        _set_parent(session, actor, data.parent_id)
-    if data.aliases is not None:
-        _set_aliases(session, actor, data.aliases)
-    session.flush()
-    changed = record_update(
-        session,
-        actor,
-        entity=Entity.actor,
-        before=before,
-        after=actor_snapshot(session, actor),
-        author=author,
-        reason=reason,
-    )
-    if changed:  # the events showing it show the change
-        documents.store_naming(session, actor=actor.id)
-        if moved:  # events of the actors below it now reach other actors above
-            reach.reindex_actors(session, sorted(descendant_ids(session, [actor.id])))
+    with recorded(session, ACTOR, actor, Action.update, author=author, reason=reason):
+        for name, value in changes.items():
+            if value is None and name in ("name", "kind"):
+                raise InvalidDataError(f"{name} cannot be null")
+            setattr(actor, name, value)
+        _check_names(session, actor.id, [actor.name, *(data.aliases or [])])
+        if "parent_id" in data.model_fields_set:
+            _set_parent(session, actor, data.parent_id)
+        if data.aliases is not None:
+            _set_aliases(session, actor, data.aliases)
     return actor
 
 
 def delete_actor(session: Session, actor: Actor, *, author: str, reason: str | None) -> None:
     """Delete an actor no event or other actor refers to; 409 naming them otherwise."""
-    events = (
-        session.execute(
-            select(_event_actor.c.event_id)
-            .where(_event_actor.c.actor_id == actor.id)
-            .distinct()
-            .order_by(_event_actor.c.event_id)
-        )
-        .scalars()
-        .all()
-    )
-    children = (
-        session.execute(
-            select(col(Actor.id)).where(col(Actor.parent_id) == actor.id).order_by(col(Actor.id))
-        )
-        .scalars()
-        .all()
-    )
+    events = referrers(session, _event_actor.c.event_id, _event_actor.c.actor_id, actor.id)
+    children = referrers(session, col(Actor.id), col(Actor.parent_id), actor.id)
     if events or children:
         raise ConflictError(
             f"actor '{actor.id}' is still referenced: remove it from these events "
             f"({', '.join(events) or 'none'}) and actors ({', '.join(children) or 'none'}) first",
-            events=list(events),
-            children=list(children),
+            events=events,
+            children=children,
         )
-    record(
-        session,
-        entity=Entity.actor,
-        entity_id=actor.id,
-        before=actor_snapshot(session, actor),
-        after=None,
-        author=author,
-        reason=reason,
-    )
-    session.delete(actor)
-    session.flush()
+    with recorded(session, ACTOR, actor, Action.delete, author=author, reason=reason):
+        session.delete(actor)

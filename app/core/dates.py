@@ -10,6 +10,11 @@ from typing import Annotated
 from pydantic import BeforeValidator
 
 
+def today() -> date:
+    """Today's date in UTC: the day against which planned dates have passed or not."""
+    return datetime.now(UTC).date()
+
+
 class Precision(StrEnum):
     day = "day"
     month = "month"
@@ -22,11 +27,6 @@ class Qualifier(StrEnum):
     circa = "circa"
     by = "by"
     after = "after"
-
-
-def today() -> date:
-    """Today in UTC: what "a planned date has passed" is judged against."""
-    return datetime.now(UTC).date()
 
 
 _NUMBER = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")

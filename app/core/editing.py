@@ -5,10 +5,11 @@ from typing import Any
 
 from fastapi import Request, Response
 from pydantic import BaseModel, ConfigDict, field_validator
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session
 
-from app.auth.service import Editor
 from app.core.errors import ProblemError
 from app.core.idempotency import idempotency_key, remember, replay, request_hash
 from app.core.models import utcnow
@@ -57,6 +58,16 @@ def touch(row: Any, author: str) -> None:
     row.updated_by = author
 
 
+ColumnLike = ColumnElement[Any] | Mapped[Any]
+
+
+def referrers(session: Session, key: ColumnLike, column: ColumnLike, value: str) -> list[str]:
+    """Each `key`, once and in order, of the rows whose `column` is `value`: what still refers
+    to a row about to be deleted."""
+    query = select(key).where(column == value).distinct().order_by(key)
+    return list(session.execute(query).scalars())
+
+
 class ConflictError(ProblemError):
     status = 409
     slug = "conflict"
@@ -80,19 +91,20 @@ def change_reason(request: Request, body: BaseModel | None = None) -> str | None
 def commit_write(
     request: Request,
     session: Session,
-    editor: Editor,
+    token_id: int,
     action: Callable[[], Response],
     *,
     body: BaseModel | None = None,
 ) -> Response:
-    """Run a write and commit it as one transaction; replay it for a reused Idempotency-Key.
+    """Run a write and commit it as one transaction; replay it for a reused Idempotency-Key
+    (keys are per token: `token_id` is the editor's).
 
     Any exception before the commit leaves the database as it was.
     """
     key = idempotency_key(request) if request.method == "POST" else None
     digest = request_hash(request, body) if key and body is not None else ""
     if key:
-        replayed = replay(session, editor.token_id, key, digest)
+        replayed = replay(session, token_id, key, digest)
         if replayed is not None:
             return replayed
     try:
@@ -101,14 +113,14 @@ def commit_write(
         # write's own flushes: a conflict or a replay, not a 500.
         response = action()
         if key:
-            remember(session, editor.token_id, key, digest, response)
+            remember(session, token_id, key, digest, response)
         session.commit()
     except (IntegrityError, ConflictError) as exc:
         session.rollback()
         # A concurrent request with the same key may have committed after the replay check
         # above: its row then fails our insert, or our own check finds its event and says
         # 409. Either way this request is that one, sent again: answer as it did.
-        if key and (replayed := replay(session, editor.token_id, key, digest)) is not None:
+        if key and (replayed := replay(session, token_id, key, digest)) is not None:
             return replayed
         if isinstance(exc, ConflictError):
             raise

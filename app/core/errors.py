@@ -80,12 +80,6 @@ class NotReadyError(ProblemError):
     title = "Not ready"
 
 
-class InvalidQueryError(ProblemError):
-    status = 422
-    slug = "invalid-query"
-    title = "Invalid query"
-
-
 def _or_list(values: list[str]) -> str:
     quoted = [f"'{v}'" for v in values]
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]

@@ -96,6 +96,23 @@ def store_naming(
         store(session, ids)
 
 
+def read(session: Session, event_id: str, today: date) -> dict[str, Any] | None:
+    """The event's stored document as shown today, as a dictionary (serialised again, it is
+    the same bytes); None when the event has none."""
+    row = session.execute(
+        select(col(EventDocument.body), col(EventDocument.planned_end)).where(
+            col(EventDocument.event_id) == event_id
+        )
+    ).first()
+    if row is None:
+        return None
+    body, planned_end = row
+    document: dict[str, Any] = orjson.loads(body)
+    # Stored as of the earliest day, when no planned date has passed yet.
+    document["planned_date_passed"] = planned_end is not None and planned_end < today
+    return document
+
+
 def shown(body: str | bytes, planned_end: date | None, today: date) -> Any:
     """The stored document (text, or its UTF-8 bytes) as shown today, ready to embed in a
     response."""

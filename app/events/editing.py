@@ -15,6 +15,8 @@ from app.core.errors import NotFoundError
 from app.core.http import DataETag, check_if_match, resource_response
 from app.core.listing import CURSOR_HELP
 from app.core.pagination import Page, Pager
+from app.editing.routes import WRITE_RESPONSES as SHARED_RESPONSES
+from app.events import documents
 from app.events.assembly import event_documents
 from app.events.inputs import CitationCreate, CitationUpdate, EventCreate, EventUpdate
 from app.events.models import Citation, CitationPublic, Event, EventPublic
@@ -36,14 +38,9 @@ EventIdPath = Annotated[str, Path(description="The event's id.", examples=["ilrs
 CitationIdPath = Annotated[
     int, Path(description="The citation's id.", examples=[1], ge=1, le=2_147_483_647)
 ]
-WRITE_RESPONSES: dict[int | str, dict[str, str]] = {
-    401: {"description": "No token, or an unknown or revoked one"},
-    403: {"description": "The token lacks the editor scope"},
+WRITE_RESPONSES = SHARED_RESPONSES | {
     409: {"description": "Conflicts with existing data"},
-    412: {"description": "If-Match names an older version"},
     413: {"description": "Body over 1 MiB"},
-    422: {"description": "Invalid data"},
-    429: {"description": "Too many writes from this token; see Retry-After"},
 }
 
 
@@ -66,12 +63,23 @@ def _citation(session: Session, event: Event, citation_id: int) -> Citation:
 
 
 def _shown(session: Session, event: Event) -> dict[str, Any]:
-    """The event exactly as GET shows it, so If-Match compares like with like."""
-    return event_documents(session, [event], today())[0]
+    """The event exactly as GET shows it, so If-Match compares like with like: the document
+    its last write stored (a write builds it once, there), or built now when it has none."""
+    stored = documents.read(session, event.id, today())
+    return stored if stored is not None else event_documents(session, [event], today())[0]
 
 
 def _citation_shown(session: Session, event: Event, citation_id: int) -> dict[str, Any]:
     return next(c for c in _shown(session, event)["citations"] if c["id"] == citation_id)
+
+
+def _matching_citation(
+    request: Request, session: Session, event: Event, citation_id: int
+) -> Citation:
+    """The citation to change, once If-Match (when sent) names its current version."""
+    citation = _citation(session, event, citation_id)
+    check_if_match(request, _citation_shown(session, event, citation_id))
+    return citation
 
 
 @router.post(
@@ -95,7 +103,7 @@ def post_event(
             request, _shown(session, event), status=201, location=f"/api/v1/events/{event.id}"
         )
 
-    return commit_write(request, session, editor, write, body=body)
+    return commit_write(request, session, editor.token_id, write, body=body)
 
 
 @router.patch(
@@ -121,7 +129,7 @@ def patch_event(
         update_event(session, event, body, author=editor.name, reason=change_reason(request, body))
         return resource_response(request, _shown(session, event))
 
-    return commit_write(request, session, editor, write, body=body)
+    return commit_write(request, session, editor.token_id, write, body=body)
 
 
 @router.delete(
@@ -141,7 +149,7 @@ def remove_event(
         delete_event(session, event, author=editor.name, reason=change_reason(request))
         return Response(status_code=204)
 
-    return commit_write(request, session, editor, write)
+    return commit_write(request, session, editor.token_id, write)
 
 
 @router.post(
@@ -173,7 +181,7 @@ def post_citation(
             location=f"/api/v1/events/{event.id}/citations/{citation.id}",
         )
 
-    return commit_write(request, session, editor, write, body=body)
+    return commit_write(request, session, editor.token_id, write, body=body)
 
 
 @router.get(
@@ -212,14 +220,13 @@ def patch_citation(
     """Correct a quote, its source, the date it claims or its note."""
 
     def write() -> Response:
-        citation = _citation(session, event, citation_id)
-        check_if_match(request, _citation_shown(session, event, citation_id))
+        citation = _matching_citation(request, session, event, citation_id)
         update_citation(
             session, event, citation, body, author=editor.name, reason=change_reason(request, body)
         )
         return resource_response(request, _citation_shown(session, event, citation_id))
 
-    return commit_write(request, session, editor, write, body=body)
+    return commit_write(request, session, editor.token_id, write, body=body)
 
 
 @router.delete(
@@ -239,12 +246,11 @@ def remove_citation(
     """Remove a citation (an event keeps at least one)."""
 
     def write() -> Response:
-        citation = _citation(session, event, citation_id)
-        check_if_match(request, _citation_shown(session, event, citation_id))
+        citation = _matching_citation(request, session, event, citation_id)
         delete_citation(session, event, citation, author=editor.name, reason=change_reason(request))
         return Response(status_code=204)
 
-    return commit_write(request, session, editor, write)
+    return commit_write(request, session, editor.token_id, write)
 
 
 @router.get(

@@ -1,5 +1,7 @@
-"""Creating, changing and deleting events and their citations, with their history."""
+"""Creating, changing and deleting events and their citations, with their history; and what
+other packages that write events call to keep the rows derived from them in step."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -9,7 +11,7 @@ from app.actors.service import find_actor_id, suggest_actors
 from app.core.dates import Precision, Qualifier, period_end
 from app.core.editing import ConflictError, InvalidDataError, touch
 from app.core.names import slugify
-from app.events import derived
+from app.events import derived, documents
 from app.events.inputs import (
     ActorLinkIn,
     CitationCreate,
@@ -19,8 +21,8 @@ from app.events.inputs import (
     date_problems,
 )
 from app.events.models import Citation, Event, EventActor, EventProgram
-from app.history.models import Entity
-from app.history.service import Snapshot, record, record_update
+from app.history.models import Action, Entity
+from app.history.service import Snapshot, Tracked, recorded
 from app.programs.service import find_program_id, suggest_programs
 from app.sources.service import find_source_id, suggest_sources
 
@@ -72,6 +74,24 @@ def citation_snapshot(citation: Citation) -> Snapshot:
     return {name: _plain(getattr(citation, name)) for name in CITATION_FIELDS}
 
 
+EVENT = Tracked(Entity.event, event_snapshot)
+CITATION = Tracked(Entity.citation, lambda _, citation: citation_snapshot(citation))
+
+
+def rebuild_derived(session: Session, event_ids: Sequence[str] | None = None) -> None:
+    """Rebuild the rows derived from these events (from every event when None): the search
+    index, the year and reach rows and the stored documents, in the caller's transaction.
+    For code outside this package that writes events' tables itself: the seed loader, the
+    benchmark's datasets."""
+    derived.refresh(session, event_ids)
+
+
+def store_missing_documents(session: Session) -> int:
+    """Store a document for each event that has none (stored before the table existed);
+    returns how many."""
+    return documents.store_missing(session)
+
+
 def _resolve(kind: str, names: list[str], find: Any, suggest: Any, session: Session) -> list[str]:
     ids, errors = [], []
     for i, name in enumerate(names):
@@ -120,20 +140,11 @@ def create_event(session: Session, data: EventCreate, *, author: str, reason: st
     if session.get(Event, event_id) is not None:
         raise ConflictError(f"an event with id '{event_id}' already exists", id=event_id)
     event = Event(id=event_id, updated_by=author, **data.model_dump(include=set(EVENT_FIELDS)))
-    _span_end(event)
-    session.add(event)
-    session.flush()
-    _set_links(session, event_id, data.actors, data.programs)
-    session.flush()
-    record(
-        session,
-        entity=Entity.event,
-        entity_id=event_id,
-        before=None,
-        after=event_snapshot(session, event),
-        author=author,
-        reason=reason,
-    )
+    with recorded(session, EVENT, event, Action.create, author=author, reason=reason):
+        _span_end(event)
+        session.add(event)
+        session.flush()
+        _set_links(session, event_id, data.actors, data.programs)
     for position, cited in enumerate(data.citations):
         _add_citation(session, event, cited, position, author=author, reason=reason)
     derived.refresh(session, [event_id])
@@ -144,7 +155,14 @@ def update_event(
     session: Session, event: Event, data: EventUpdate, *, author: str, reason: str | None
 ) -> Event:
     """Apply the fields given; lists given replace the old ones."""
-    before = event_snapshot(session, event)
+    with recorded(session, EVENT, event, Action.update, author=author, reason=reason) as step:
+        _change_event(session, event, data)
+    if step.revision is not None:
+        derived.refresh(session, [event.id])
+    return event
+
+
+def _change_event(session: Session, event: Event, data: EventUpdate) -> None:
     changes = data.model_dump(exclude_unset=True, include=set(EVENT_FIELDS))
     for name, value in changes.items():
         if value is None and name not in ("end_date", "location"):
@@ -166,19 +184,6 @@ def update_event(
             data.actors if data.actors is not None else _links(session, event.id),
             data.programs if data.programs is not None else _programs(session, event.id),
         )
-    session.flush()
-    after = event_snapshot(session, event)
-    if record_update(
-        session,
-        event,
-        entity=Entity.event,
-        before=before,
-        after=after,
-        author=author,
-        reason=reason,
-    ):
-        derived.refresh(session, [event.id])
-    return event
 
 
 def _links(session: Session, event_id: str) -> list[ActorLinkIn]:
@@ -204,27 +209,9 @@ def delete_event(session: Session, event: Event, *, author: str, reason: str | N
         session.execute(select(Citation).where(col(Citation.event_id) == event.id)).scalars().all()
     )
     for citation in citations:
-        record(
-            session,
-            entity=Entity.citation,
-            entity_id=str(citation.id),
-            event_id=event.id,
-            before=citation_snapshot(citation),
-            after=None,
-            author=author,
-            reason=reason,
-        )
-    record(
-        session,
-        entity=Entity.event,
-        entity_id=event.id,
-        before=event_snapshot(session, event),
-        after=None,
-        author=author,
-        reason=reason,
-    )
-    session.delete(event)
-    session.flush()
+        _delete_citation(session, citation, author=author, reason=reason)
+    with recorded(session, EVENT, event, Action.delete, author=author, reason=reason):
+        session.delete(event)
     derived.refresh(session, [event.id])
 
 
@@ -248,18 +235,10 @@ def _add_citation(
             (data.claimed_date_qualifier or Qualifier.exact) if data.claimed_date else None
         ),
     )
-    session.add(citation)
-    session.flush()
-    record(
-        session,
-        entity=Entity.citation,
-        entity_id=str(citation.id),
-        event_id=event.id,
-        before=None,
-        after=citation_snapshot(citation),
-        author=author,
-        reason=reason,
-    )
+    with recorded(
+        session, CITATION, citation, Action.create, author=author, reason=reason, event_id=event.id
+    ):
+        session.add(citation)
     return citation
 
 
@@ -290,7 +269,18 @@ def update_citation(
     reason: str | None,
 ) -> Citation:
     """Correct a quote, its source, claimed date or note."""
-    before = citation_snapshot(citation)
+    with recorded(
+        session, CITATION, citation, Action.update, author=author, reason=reason, event_id=event.id
+    ) as step:
+        _change_citation(session, citation, data)
+    if step.revision is not None:
+        touch(event, author)
+        session.add(event)
+        derived.refresh(session, [event.id])
+    return citation
+
+
+def _change_citation(session: Session, citation: Citation, data: CitationUpdate) -> None:
     changes = data.model_dump(exclude_unset=True, exclude={"reason"})
     if "source_id" in changes:
         if changes["source_id"] is None:
@@ -313,21 +303,6 @@ def update_citation(
         citation.claimed_date_qualifier = citation.claimed_date_qualifier or Qualifier.exact
     else:
         citation.claimed_date_qualifier = None
-    session.flush()
-    if record_update(
-        session,
-        citation,
-        entity=Entity.citation,
-        before=before,
-        after=citation_snapshot(citation),
-        author=author,
-        reason=reason,
-        event_id=event.id,
-    ):
-        touch(event, author)
-        session.add(event)
-        derived.refresh(session, [event.id])
-    return citation
 
 
 def delete_citation(
@@ -342,18 +317,24 @@ def delete_citation(
             "an event needs at least one citation: add another before "
             "deleting this one, or delete the event"
         )
-    record(
-        session,
-        entity=Entity.citation,
-        entity_id=str(citation.id),
-        event_id=event.id,
-        before=citation_snapshot(citation),
-        after=None,
-        author=author,
-        reason=reason,
-    )
-    session.delete(citation)
+    _delete_citation(session, citation, author=author, reason=reason)
     touch(event, author)
     session.add(event)
     session.flush()
     derived.refresh(session, [event.id])
+
+
+def _delete_citation(
+    session: Session, citation: Citation, *, author: str, reason: str | None
+) -> None:
+    """Delete a citation, leaving a tombstone in its event's history."""
+    with recorded(
+        session,
+        CITATION,
+        citation,
+        Action.delete,
+        author=author,
+        reason=reason,
+        event_id=citation.event_id,
+    ):
+        session.delete(citation)

@@ -1,5 +1,13 @@
-"""Recording revisions, and reading the history of an event and the corrections feed."""
+"""Recording revisions, and reading the history of an event and the corrections feed.
 
+Every write records what it changed here, in its own transaction; packages that keep rows
+derived from other packages' rows follow those records (`follow`) rather than being called
+by each writer.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +20,36 @@ from app.core.versioning import bump_data_version
 from app.history.models import Action, Entity, Revision, RevisionPublic
 
 Snapshot = dict[str, Any]
+Follower = Callable[[Session, Revision], None]
+
+_followers: list[Follower] = []
+
+
+def follow(follower: Follower) -> None:
+    """Tell `follower` of every revision recorded from now on, in the writer's transaction and
+    after the change was flushed. Registering a follower twice registers it once."""
+    if follower not in _followers:
+        _followers.append(follower)
+
+
+def followers() -> tuple[Follower, ...]:
+    return tuple(_followers)
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """A kind of row whose changes the history records: its entity, and its snapshot (what a
+    revision compares)."""
+
+    entity: Entity
+    snapshot: Callable[[Session, Any], Snapshot]
+
+
+@dataclass
+class Step:
+    """What a recorded write did: its revision, or None when nothing changed."""
+
+    revision: Revision | None = None
 
 
 def diff(before: Snapshot | None, after: Snapshot | None) -> dict[str, dict[str, Any]]:
@@ -35,7 +73,8 @@ def record(
     reason: str | None = None,
     event_id: str | None = None,
 ) -> Revision | None:
-    """Record one change in the caller's transaction and bump the data version.
+    """Record one change in the caller's transaction, bump the data version and tell the
+    followers.
 
     Returns None (and records nothing) when nothing changed.
     """
@@ -56,37 +95,45 @@ def record(
     )
     session.add(revision)
     bump_data_version(session)
+    for follower in _followers:
+        follower(session, revision)
     return revision
 
 
-def record_update(
+@contextmanager
+def recorded(
     session: Session,
+    tracked: Tracked,
     row: Any,
+    action: Action,
     *,
-    entity: Entity,
-    before: Snapshot,
-    after: Snapshot,
     author: str,
-    reason: str | None = None,
+    reason: str | None,
     event_id: str | None = None,
-) -> bool:
-    """Record an update of `row` and, when anything changed, give the row a new version by
-    `author`; False (and nothing recorded) when nothing changed."""
-    changed = record(
+) -> Iterator[Step]:
+    """Record the change the `with` block makes to `row`, the steps every write takes: take a
+    snapshot (unless the block creates the row), let the block change the row, flush, record
+    the difference, and give an updated row that did change a new version by `author`.
+
+    Nothing is recorded when the block raises.
+    """
+    before = None if action is Action.create else tracked.snapshot(session, row)
+    step = Step()
+    yield step
+    session.flush()
+    step.revision = record(
         session,
-        entity=entity,
+        entity=tracked.entity,
         entity_id=str(row.id),
         before=before,
-        after=after,
+        after=None if action is Action.delete else tracked.snapshot(session, row),
         author=author,
         reason=reason,
         event_id=event_id,
     )
-    if changed is None:
-        return False
-    touch(row, author)
-    session.add(row)
-    return True
+    if step.revision is not None and action is Action.update:
+        touch(row, author)
+        session.add(row)
 
 
 def to_public(revision: Revision) -> RevisionPublic:

@@ -23,11 +23,6 @@ class ProgramAlias(SQLModel, table=True):
     key: str = Field(max_length=200, unique=True)
 
 
-class ProgramRef(SQLModel):
-    id: str
-    name: str
-
-
 class ProgramPublic(ProgramBase, Identified):
     id: str = Field(schema_extra={"examples": ["iss"]})
     aliases: list[str]

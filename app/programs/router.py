@@ -4,13 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from app.core.crud import add_write_routes
 from app.core.database import SessionDep
 from app.core.deps import SettingsDep
 from app.core.errors import NotFoundError
 from app.core.http import DataETag, resource_response
 from app.core.listing import ListQuery, after_id
 from app.core.pagination import Page, Pager
+from app.editing.routes import add_write_routes
 from app.programs.models import Program, ProgramDetail, ProgramPublic
 from app.programs.service import find_program_id, list_programs, program_detail
 from app.programs.writes import (

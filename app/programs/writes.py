@@ -13,11 +13,11 @@ from app.core.editing import (
     InvalidDataError,
     WriteModel,
     never_null,
+    referrers,
 )
 from app.core.names import distinct_aliases, lookup_key
-from app.events import documents
-from app.history.models import Entity
-from app.history.service import Snapshot, record, record_update
+from app.history.models import Action, Entity
+from app.history.service import Snapshot, Tracked, recorded
 from app.programs.models import Program, ProgramAlias
 from app.programs.service import find_program_id
 
@@ -52,6 +52,9 @@ def program_snapshot(session: Session, program: Program) -> Snapshot:
     return snapshot
 
 
+PROGRAM = Tracked(Entity.program, program_snapshot)
+
+
 def _check_names(session: Session, program_id: str, names: list[str]) -> None:
     for name in names:
         owner = find_program_id(session, name)
@@ -73,74 +76,37 @@ def create_program(
         raise ConflictError(f"a program with id '{data.id}' already exists")
     _check_names(session, data.id, [data.id, data.name, *data.aliases])
     program = Program(id=data.id, name=data.name, description=data.description, updated_by=author)
-    session.add(program)
-    session.flush()
-    _set_aliases(session, program, data.aliases)
-    session.flush()
-    record(
-        session,
-        entity=Entity.program,
-        entity_id=program.id,
-        before=None,
-        after=program_snapshot(session, program),
-        author=author,
-        reason=reason,
-    )
+    with recorded(session, PROGRAM, program, Action.create, author=author, reason=reason):
+        session.add(program)
+        session.flush()
+        _set_aliases(session, program, data.aliases)
     return program
 
 
 def update_program(
     session: Session, program: Program, data: ProgramUpdate, *, author: str, reason: str | None
 ) -> Program:
-    before = program_snapshot(session, program)
-    if "name" in data.model_fields_set:
-        if data.name is None:
-            raise InvalidDataError("name cannot be null")
-        program.name = data.name
-    if "description" in data.model_fields_set:
-        program.description = data.description
-    _check_names(session, program.id, [program.name, *(data.aliases or [])])
-    if data.aliases is not None:
-        _set_aliases(session, program, data.aliases)
-    session.flush()
-    changed = record_update(
-        session,
-        program,
-        entity=Entity.program,
-        before=before,
-        after=program_snapshot(session, program),
-        author=author,
-        reason=reason,
-    )
-    if changed:  # the events showing it show the change
-        documents.store_naming(session, program=program.id)
+    """Apply the fields given; the events naming the program follow its revision."""
+    with recorded(session, PROGRAM, program, Action.update, author=author, reason=reason):
+        if "name" in data.model_fields_set:
+            if data.name is None:
+                raise InvalidDataError("name cannot be null")
+            program.name = data.name
+        if "description" in data.model_fields_set:
+            program.description = data.description
+        _check_names(session, program.id, [program.name, *(data.aliases or [])])
+        if data.aliases is not None:
+            _set_aliases(session, program, data.aliases)
     return program
 
 
 def delete_program(session: Session, program: Program, *, author: str, reason: str | None) -> None:
     """Delete a program no event belongs to; 409 naming the events otherwise."""
-    events = (
-        session.execute(
-            select(_event_program.c.event_id)
-            .where(_event_program.c.program_id == program.id)
-            .order_by(_event_program.c.event_id)
-        )
-        .scalars()
-        .all()
-    )
+    events = referrers(session, _event_program.c.event_id, _event_program.c.program_id, program.id)
     if events:
         raise ConflictError(
             f"program '{program.id}' is still used by these events: {', '.join(events)}",
-            events=list(events),
+            events=events,
         )
-    record(
-        session,
-        entity=Entity.program,
-        entity_id=program.id,
-        before=program_snapshot(session, program),
-        after=None,
-        author=author,
-        reason=reason,
-    )
-    session.delete(program)
-    session.flush()
+    with recorded(session, PROGRAM, program, Action.delete, author=author, reason=reason):
+        session.delete(program)

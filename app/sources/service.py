@@ -12,7 +12,6 @@ from app.sources.models import (
     SourceDetail,
     SourceDocument,
     SourcePublic,
-    SourceRef,
 )
 
 # Events build on sources, not the reverse: their tables are named here, not imported.
@@ -52,10 +51,6 @@ def to_public(source: Source) -> SourcePublic:
         name: getattr(source, name) for name in SourcePublic.model_fields if name != "document"
     }
     return SourcePublic.model_validate({**fields, "document": document})
-
-
-def to_ref(source: Source) -> SourceRef:
-    return SourceRef.model_validate(source, from_attributes=True)
 
 
 def list_sources(

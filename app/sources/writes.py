@@ -4,7 +4,7 @@ from datetime import date
 from typing import Any, Self
 
 from pydantic import Field, model_validator
-from sqlalchemy import column, select, table
+from sqlalchemy import column, table
 from sqlmodel import Session
 
 from app.core.dates import Precision, is_period_start, period_end
@@ -15,11 +15,11 @@ from app.core.editing import (
     InvalidDataError,
     WriteModel,
     never_null,
+    referrers,
 )
 from app.core.names import slugify
-from app.events import documents
-from app.history.models import Entity
-from app.history.service import Snapshot, record, record_update
+from app.history.models import Action, Entity
+from app.history.service import Snapshot, Tracked, recorded
 from app.sources.models import Source
 
 FIELDS = (
@@ -93,6 +93,9 @@ def source_snapshot(source: Source) -> Snapshot:
     return snapshot
 
 
+SOURCE = Tracked(Entity.source, lambda _, source: source_snapshot(source))
+
+
 def _apply(source: Source, values: dict[str, Any]) -> None:
     document = values.pop("document", ...)
     if document is not ...:
@@ -123,70 +126,32 @@ def create_source(
     if session.get(Source, source_id) is not None:
         raise ConflictError(f"a source with id '{source_id}' already exists", id=source_id)
     source = Source(id=source_id, title=data.title, updated_by=author)
-    _apply(source, data.model_dump(exclude={"id", "reason"}))
-    session.add(source)
-    session.flush()
-    record(
-        session,
-        entity=Entity.source,
-        entity_id=source.id,
-        before=None,
-        after=source_snapshot(source),
-        author=author,
-        reason=reason,
-    )
+    with recorded(session, SOURCE, source, Action.create, author=author, reason=reason):
+        _apply(source, data.model_dump(exclude={"id", "reason"}))
+        session.add(source)
     return source
 
 
 def update_source(
     session: Session, source: Source, data: SourceUpdate, *, author: str, reason: str | None
 ) -> Source:
-    before = source_snapshot(source)
+    """Apply the fields given; the events citing the source follow its revision."""
     values = data.model_dump(exclude_unset=True, exclude={"reason"})
     for name in ("title", "published_date_estimated", "cites"):
         if name in values and values[name] is None:
             raise InvalidDataError(f"{name} cannot be null")
-    _apply(source, values)
-    session.flush()
-    changed = record_update(
-        session,
-        source,
-        entity=Entity.source,
-        before=before,
-        after=source_snapshot(source),
-        author=author,
-        reason=reason,
-    )
-    if changed:  # the events showing it show the change
-        documents.store_naming(session, source=source.id)
+    with recorded(session, SOURCE, source, Action.update, author=author, reason=reason):
+        _apply(source, values)
     return source
 
 
 def delete_source(session: Session, source: Source, *, author: str, reason: str | None) -> None:
     """Delete a source no citation uses; 409 naming the events that cite it otherwise."""
-    events = (
-        session.execute(
-            select(_citation.c.event_id)
-            .where(_citation.c.source_id == source.id)
-            .distinct()
-            .order_by(_citation.c.event_id)
-        )
-        .scalars()
-        .all()
-    )
+    events = referrers(session, _citation.c.event_id, _citation.c.source_id, source.id)
     if events:
         raise ConflictError(
             f"source '{source.id}' is cited by these events: {', '.join(events)}",
-            events=list(events),
+            events=events,
         )
-    record(
-        session,
-        entity=Entity.source,
-        entity_id=source.id,
-        before=source_snapshot(source),
-        after=None,
-        author=author,
-        reason=reason,
-    )
-    session.delete(source)
-    session.flush()
+    with recorded(session, SOURCE, source, Action.delete, author=author, reason=reason):
+        session.delete(source)

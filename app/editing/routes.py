@@ -62,7 +62,7 @@ def add_write_routes(
                 request, shown(session, row), status=201, location=f"{router.prefix}/{row.id}"
             )
 
-        return commit_write(request, session, editor, write, body=body)
+        return commit_write(request, session, editor.token_id, write, body=body)
 
     def patch(
         request: Request,
@@ -77,7 +77,7 @@ def add_write_routes(
             update(session, row, body, author=editor.name, reason=change_reason(request, body))
             return resource_response(request, shown(session, row))
 
-        return commit_write(request, session, editor, write, body=body)
+        return commit_write(request, session, editor.token_id, write, body=body)
 
     def remove(
         request: Request, editor: EditorDep, session: WriteSessionDep, row_id: str = id_path
@@ -88,41 +88,31 @@ def add_write_routes(
             delete(session, row, author=editor.name, reason=change_reason(request))
             return Response(status_code=204)
 
-        return commit_write(request, session, editor, write)
+        return commit_write(request, session, editor.token_id, write)
 
-    tags: list[str | Any] = ["editing"]
-    router.add_api_route(
-        "",
-        post,
-        methods=["POST"],
-        status_code=201,
-        operation_id=f"create{title}",
-        summary=f"Add a {noun}",
-        response_model=public_type,
-        responses=WRITE_RESPONSES,
-        tags=tags,
-        description=f"Add a {noun}. Send `Idempotency-Key` to retry safely.",
-    )
-    router.add_api_route(
-        f"/{{{noun}_id}}",
-        patch,
-        methods=["PATCH"],
-        operation_id=f"update{title}",
-        summary=f"Change a {noun}",
-        response_model=public_type,
-        responses=WRITE_RESPONSES,
-        tags=tags,
-        description=f"Change the fields given. Send the {noun}'s ETag as "
+    one = f"/{{{noun}_id}}"
+    # Each method's path, endpoint, status code, operation verb and summary.
+    routes: dict[str, tuple[str, Callable[..., Response], int | None, str, str]] = {
+        "POST": ("", post, 201, "create", f"Add a {noun}"),
+        "PATCH": (one, patch, None, "update", f"Change a {noun}"),
+        "DELETE": (one, remove, 204, "delete", f"Delete a {noun}"),
+    }
+    descriptions = {
+        "POST": f"Add a {noun}. Send `Idempotency-Key` to retry safely.",
+        "PATCH": f"Change the fields given. Send the {noun}'s ETag as "
         "`If-Match` so as never to overwrite someone else's edit.",
-    )
-    router.add_api_route(
-        f"/{{{noun}_id}}",
-        remove,
-        methods=["DELETE"],
-        status_code=204,
-        operation_id=f"delete{title}",
-        summary=f"Delete a {noun}",
-        responses=WRITE_RESPONSES,
-        tags=tags,
-        description=f"Delete a {noun} nothing refers to any more (else 409).",
-    )
+        "DELETE": f"Delete a {noun} nothing refers to any more (else 409).",
+    }
+    for method, (path, endpoint, status, verb, summary) in routes.items():
+        router.add_api_route(
+            path,
+            endpoint,
+            methods=[method],
+            status_code=status,
+            operation_id=f"{verb}{title}",
+            summary=summary,
+            response_model=None if method == "DELETE" else public_type,
+            responses=WRITE_RESPONSES,
+            tags=["editing"],
+            description=descriptions[method],
+        )
