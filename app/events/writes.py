@@ -6,7 +6,7 @@ from sqlalchemy import delete, select
 from sqlmodel import Session, col
 
 from app.actors.service import find_actor_id, suggest_actors
-from app.core.dates import Precision, Qualifier, period_end
+from app.core.dates import ClaimQualifier, Precision, period_end
 from app.core.editing import ConflictError, InvalidDataError, touch
 from app.core.names import slugify
 from app.events import derived
@@ -42,6 +42,7 @@ CITATION_FIELDS = (
     "claimed_date",
     "claimed_date_precision",
     "claimed_date_qualifier",
+    "claimed_date_inferred",
     "note",
 )
 
@@ -245,8 +246,9 @@ def _add_citation(
         updated_by=author,
         **data.model_dump(include={"quote", "claimed_date", "claimed_date_precision", "note"}),
         claimed_date_qualifier=(
-            (data.claimed_date_qualifier or Qualifier.exact) if data.claimed_date else None
+            (data.claimed_date_qualifier or ClaimQualifier.exact) if data.claimed_date else None
         ),
+        claimed_date_inferred=bool(data.claimed_date_inferred) if data.claimed_date else None,
     )
     session.add(citation)
     session.flush()
@@ -310,9 +312,11 @@ def update_citation(
         )
         if problems:
             raise InvalidDataError("; ".join(problems))
-        citation.claimed_date_qualifier = citation.claimed_date_qualifier or Qualifier.exact
+        citation.claimed_date_qualifier = citation.claimed_date_qualifier or ClaimQualifier.exact
+        citation.claimed_date_inferred = bool(citation.claimed_date_inferred)
     else:
         citation.claimed_date_qualifier = None
+        citation.claimed_date_inferred = None
     session.flush()
     if record_update(
         session,
