@@ -6,7 +6,22 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from app.core.names import lookup_key
-from seed.schema import Dataset, Problem, normalise_space
+from app.events.models import EventKind, EventStatus
+from seed.schema import CitationRecord, Dataset, Problem, normalise_space
+
+# The statuses each kind of event can have, and why: a kind the status contradicts says two
+# different things about the same event.
+STATUSES_OF_KIND = {
+    EventKind.statement: (
+        {EventStatus.occurred},
+        "a statement is reported once it has been made",
+    ),
+    EventKind.agreement: (
+        {EventStatus.occurred, EventStatus.cancelled},
+        "an agreement is one that was made; planned talks or a deal still to come are an "
+        "announcement",
+    ),
+}
 
 
 def check_dataset(dataset: Dataset, articles_dir: Path | None) -> list[Problem]:
@@ -28,6 +43,8 @@ def check_dataset(dataset: Dataset, articles_dir: Path | None) -> list[Problem]:
     problems += _estimated_dates(dataset)
     problems += _event_links(dataset)
     problems += _event_order(dataset)
+    problems += _kinds_and_statuses(dataset)
+    problems += _citation_claims(dataset)
     if articles_dir is not None and articles_dir.is_dir():
         problems += _documents(dataset, articles_dir)
     return problems
@@ -125,6 +142,93 @@ def _event_order(dataset: Dataset) -> list[Problem]:
     return problems
 
 
+def _kinds_and_statuses(dataset: Dataset) -> list[Problem]:
+    """A kind the status contradicts: planned talks are not yet an agreement."""
+    problems = []
+    for event in dataset.events:
+        if event.kind not in STATUSES_OF_KIND:
+            continue
+        allowed, reason = STATUSES_OF_KIND[event.kind]
+        if event.status not in allowed:
+            problems.append(
+                Problem(
+                    "events.yaml",
+                    event.line_of("status"),
+                    f"{event.id}: kind {event.kind.value} cannot be {event.status.value} "
+                    f"({reason})",
+                )
+            )
+    return problems
+
+
+def quote_marks_problem(quote: str) -> str | None:
+    """Why a quote's quotation marks do not pair up, or None when they do."""
+    depth = 0
+    for char in quote:
+        if char == "“":
+            depth += 1
+        elif char == "”":
+            if depth == 0:
+                return "closes a quotation (”) it does not open"
+            depth -= 1
+    if depth:
+        return "opens a quotation (“) it does not close"
+    if quote.count('"') % 2:
+        return 'has an unpaired straight quotation mark (")'
+    return None
+
+
+def _citation_claims(dataset: Dataset) -> list[Problem]:
+    """Quotes whose quotation marks do not pair, and claimed dates that hide an inference."""
+    problems = []
+    for event in dataset.events:
+        for citation in event.citations:
+            problems += [
+                Problem("events.yaml", line, f"{event.id}: {message}")
+                for line, message in _claim_problems(citation)
+            ]
+    return problems
+
+
+def _claim_problems(citation: CitationRecord) -> list[tuple[int, str]]:
+    found = []
+    marks = quote_marks_problem(citation.quote)
+    if marks is not None:
+        found.append(
+            (
+                citation.line_of("quote"),
+                f"the quote {marks}: quote the whole quotation, with who said it",
+            )
+        )
+    claimed = citation.claimed_date
+    if claimed is None:
+        if citation.claimed_inferred:
+            found.append(
+                (
+                    citation.line_of("claimed_inferred"),
+                    "claimed_inferred is set but the citation claims no date",
+                )
+            )
+        return found
+    year = str(claimed.value.year)
+    if year not in citation.quote and not citation.claimed_inferred:
+        found.append(
+            (
+                citation.line_of("claimed_date"),
+                f"the quote does not give the year {year} of its claimed_date: mark it "
+                "claimed_inferred: true and say in the note how the date was worked out",
+            )
+        )
+    if citation.claimed_inferred and not citation.note:
+        found.append(
+            (
+                citation.line_of("claimed_inferred"),
+                "claimed_date is inferred but the note does not say how",
+            )
+        )
+    return found
+
+
 def _event_links(dataset: Dataset) -> list[Problem]:
     actors = {a.id for a in dataset.actors}
     programs = {p.id for p in dataset.programs}
@@ -136,20 +240,24 @@ def _event_links(dataset: Dataset) -> list[Problem]:
             problems.append(
                 Problem("events.yaml", event.line_of("end"), f"{where} the end precedes the start")
             )
-        pairs = Counter((link.id, link.role) for link in event.actors)
+        counts = Counter(link.id for link in event.actors)
+        listed: set[str] = set()
         for link in event.actors:
             if link.id not in actors:
                 problems.append(
                     Problem("events.yaml", link.line, f"{where} unknown actor '{link.id}'")
                 )
-            if pairs[(link.id, link.role)] > 1:
+            if counts[link.id] > 1 and link.id in listed:
+                roles = ", ".join(a.role.value for a in event.actors if a.id == link.id)
                 problems.append(
                     Problem(
                         "events.yaml",
                         link.line,
-                        f"{where} actor '{link.id}' is listed twice as {link.role.value}",
+                        f"{where} actor '{link.id}' is listed {counts[link.id]} times "
+                        f"({roles}); give each actor the one role the articles support",
                     )
                 )
+            listed.add(link.id)
         for program in event.programs:
             if program not in programs:
                 problems.append(
@@ -170,7 +278,7 @@ def _event_links(dataset: Dataset) -> list[Problem]:
 
 
 def _documents(dataset: Dataset, articles_dir: Path) -> list[Problem]:
-    texts: dict[str, str] = {}
+    texts: dict[str, _Text] = {}
     problems = []
     for source in dataset.sources:
         document = source.document
@@ -196,11 +304,13 @@ def _documents(dataset: Dataset, articles_dir: Path) -> list[Problem]:
                     f"{source.id}: sha256 mismatch for '{document.file}' (file has {digest})",
                 )
             )
-        texts[source.id] = normalise_space(data.decode("utf-8"))
+        texts[source.id] = _Text(data.decode("utf-8"))
     for event in dataset.events:
         for citation in event.citations:
             text = texts.get(citation.source)
-            if text is not None and citation.quote not in text:
+            if text is None:
+                continue
+            if citation.quote not in text.normalised:
                 problems.append(
                     Problem(
                         "events.yaml",
@@ -209,4 +319,34 @@ def _documents(dataset: Dataset, articles_dir: Path) -> list[Problem]:
                         f"'{citation.source}': \"{citation.quote[:60]}…\"",
                     )
                 )
+            elif text.inside_quotation(citation.quote):
+                problems.append(
+                    Problem(
+                        "events.yaml",
+                        citation.line_of("quote"),
+                        f"{event.id}: the quote starts inside a quotation in source "
+                        f"'{citation.source}': start it where the quotation, and who said it, "
+                        "begins",
+                    )
+                )
     return problems
+
+
+class _Text:
+    """An article's whitespace-normalised text, and where each of its paragraphs starts."""
+
+    def __init__(self, raw: str) -> None:
+        paragraphs = [normalise_space(line) for line in raw.splitlines() if line.strip()]
+        self.normalised = " ".join(paragraphs)
+        self.starts: list[int] = []
+        offset = 0
+        for paragraph in paragraphs:
+            self.starts.append(offset)
+            offset += len(paragraph) + 1
+
+    def inside_quotation(self, quote: str) -> bool:
+        """Whether the quote's first occurrence opens inside a quotation of its paragraph."""
+        at = self.normalised.find(quote)
+        start = max((s for s in self.starts if s <= at), default=0)
+        before = self.normalised[start:at]
+        return before.count("“") > before.count("”") or before.count('"') % 2 == 1

@@ -268,6 +268,7 @@ def _sync_citations(session: Session, row: Event, record: EventRecord) -> None:
             claimed_date=cited.claimed_date.value if cited.claimed_date else None,
             claimed_date_precision=cited.claimed_date.precision if cited.claimed_date else None,
             claimed_date_qualifier=cited.claimed_qualifier if cited.claimed_date else None,
+            claimed_date_inferred=cited.claimed_inferred if cited.claimed_date else None,
             note=cited.note,
             position=position,
             updated_by=SEED_AUTHOR,

@@ -17,7 +17,14 @@ from pydantic import (
 )
 
 from app.actors.models import ActorKind
-from app.core.dates import PartialDate, Precision, Qualifier, is_period_start, parse_partial_date
+from app.core.dates import (
+    ClaimQualifier,
+    PartialDate,
+    Precision,
+    Qualifier,
+    is_period_start,
+    parse_partial_date,
+)
 from app.events.models import ActorRole, DateSource, EventKind, EventStatus
 
 FILES = ("actors", "programs", "sources", "events")
@@ -156,7 +163,8 @@ class CitationRecord(_Record):
     quote: str = Field(min_length=1)
     claimed_precision: Precision | None = None
     claimed_date: PartialDate | None = None
-    claimed_qualifier: Qualifier = Qualifier.exact
+    claimed_qualifier: ClaimQualifier = ClaimQualifier.exact
+    claimed_inferred: bool = False
     note: str | None = None
 
     @field_validator("quote")

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.core.config import Settings
+from seed.check import STATUSES_OF_KIND, quote_marks_problem
 from seed.loader import SEED_DIR
 from seed.schema import read_dataset
 
@@ -120,8 +121,8 @@ def test_duplicate_event_id(data: Path) -> None:
 
 def test_quote_not_verbatim(data: Path, articles: Path) -> None:
     events = data / "events.yaml"
-    quote = "It is reported that Russia will leave the ISS program by 2026."
-    line = replace(events, quote.replace("2026", "2025"), quote)
+    quote = "It is reported that Russia will quit the ISS program by 2025."
+    line = replace(events, quote.replace("quit", "leave"), quote)
     fails_with(
         data,
         f"events.yaml:{line}: russia-iss-exit: quote not found verbatim in source "
@@ -223,6 +224,138 @@ def test_estimated_publication_date_without_note(data: Path) -> None:
     )
 
 
+def test_actor_listed_twice_on_an_event(data: Path) -> None:
+    events = data / "events.yaml"
+    line = replace(
+        events,
+        "    - {id: esa, role: partner}\n",
+        "    - {id: esa, role: partner}\n    - {id: esa, role: initiator}\n",
+    )
+    fails_with(
+        data,
+        f"events.yaml:{line + 1}: iss-launch: actor 'esa' is listed 2 times (partner, "
+        "initiator); give each actor the one role the articles support",
+    )
+
+
+def test_kind_contradicts_status(data: Path) -> None:
+    events = data / "events.yaml"
+    line = replace(
+        events,
+        "  status: planned\n  kind: announcement\n",
+        "  status: planned\n  kind: agreement\n",
+    )
+    fails_with(
+        data,
+        f"events.yaml:{line}: russia-china-lunar-base-talks: kind agreement cannot be planned "
+        "(an agreement is one that was made; planned talks or a deal still to come are an "
+        "announcement)",
+    )
+
+
+def test_quote_leaves_a_quotation_open(data: Path) -> None:
+    events = data / "events.yaml"
+    line = replace(
+        events,
+        " His initiative was supported at all levels. No one remained\n        indifferent.”",
+        " His initiative was supported at all levels.",
+    )
+    fails_with(
+        data,
+        f"events.yaml:{line - 3}: victory-banner-spacewalk: the quote opens a quotation (“) it "
+        "does not close: quote the whole quotation, with who said it",
+    )
+
+
+def test_quote_starts_inside_a_quotation(data: Path, articles: Path) -> None:
+    """The 002 quote on the ISS exit as it was: Rogozin's words without "Rogozin said"."""
+    events = data / "events.yaml"
+    content = events.read_text(encoding="utf-8")
+    claim = content.index("      claimed_date: 2024\n      claimed_qualifier: until\n")
+    start = content.rindex("      quote: >-\n", 0, claim)
+    events.write_text(
+        content[:start]
+        + "      quote: >-\n"
+        + "        We should not hustle now declaring our stance and will carry on with our work\n"
+        + "        within the timeframe set by the government, which is until 2024.\n"
+        + content[claim:],
+        encoding="utf-8",
+    )
+    fails_with(
+        data,
+        f"events.yaml:{content[:start].count(chr(10)) + 1}: russia-iss-exit: the quote starts "
+        "inside a quotation in source 'russia-and-china-to-hold-talks-on-lunar-base': start it "
+        "where the quotation, and who said it, begins",
+    )
+
+
+def test_inferred_claimed_date_not_flagged(data: Path) -> None:
+    events = data / "events.yaml"
+    line = replace(
+        events,
+        "      claimed_date: 2020\n      claimed_inferred: true\n",
+        "      claimed_date: 2020\n",
+    )
+    fails_with(
+        data,
+        f"events.yaml:{line}: spacex-first-crewed-iss-flight: the quote does not give the year "
+        "2020 of its claimed_date: mark it claimed_inferred: true and say in the note how the "
+        "date was worked out",
+    )
+
+
+def test_inferred_claimed_date_without_note(data: Path) -> None:
+    events = data / "events.yaml"
+    claim = "      claimed_date: 2020\n      claimed_inferred: true\n"
+    line = line_of(events, claim) + 1
+    content = events.read_text(encoding="utf-8")
+    start = content.index(claim) + len(claim)
+    end = content.index("\n\n", start)
+    assert content[start:end].startswith("      note: >-\n")
+    events.write_text(content[:start] + content[end + 1 :], encoding="utf-8")
+    fails_with(
+        data,
+        f"events.yaml:{line}: spacex-first-crewed-iss-flight: claimed_date is inferred but the "
+        "note does not say how",
+    )
+
+
+def test_inferred_flag_without_a_claimed_date(data: Path) -> None:
+    events = data / "events.yaml"
+    line = replace(
+        events,
+        "      quote: It is reported that Russia will leave the ISS program by 2025.\n"
+        "      claimed_date: 2025\n",
+        "      quote: It is reported that Russia will leave the ISS program by 2025.\n"
+        "      claimed_inferred: true\n",
+    )
+    fails_with(
+        data,
+        f"events.yaml:{line + 1}: russia-iss-exit: claimed_inferred is set but the citation "
+        "claims no date",
+    )
+
+
+@pytest.mark.parametrize(
+    ("quote", "problem"),
+    [
+        ("He said, “Yes.” Then he left.", None),
+        ('The goal is "to carry out research".', None),
+        (
+            "Cosmonaut “Artemyev said so. Supported at all levels.",
+            "opens a quotation (“) it does not close",
+        ),
+        ("at all levels. No one remained indifferent.”", "closes a quotation (”) it does not open"),
+        (
+            '"If we take a decision, we will start negotiations',
+            'has an unpaired straight quotation mark (")',
+        ),
+    ],
+)
+def test_quote_marks_problem(quote: str, problem: str | None) -> None:
+    assert quote_marks_problem(quote) == problem
+
+
 # (c) What the loaded dataset says, checked against SPEC §2 and §5.
 
 
@@ -300,7 +433,7 @@ SPEC_TABLE = [
         "by 2030",
         "planned",
         {("russia", "partner"), ("china", "partner")},
-        {"000", "003"},
+        {"000", "003", "004"},  # 004 beyond the SPEC: "Russia is set to work with China"
     ),
 ]
 
@@ -330,7 +463,7 @@ def test_russia_iss_exit_claims_each_articles_date(client: TestClient) -> None:
         (claim["label"], tuple(by_prefix[s] for s in claim["source_ids"]))
         for claim in event["date_claims"]
     }
-    assert claims == {("by 2025", ("000",)), ("2024", ("002",)), ("after 2024", ("004",))}
+    assert claims == {("by 2025", ("000",)), ("until 2024", ("002",)), ("after 2024", ("004",))}
 
 
 def test_ilrs_station_is_at_the_lunar_south_pole(client: TestClient) -> None:
@@ -442,3 +575,139 @@ def test_publication_dates_are_estimated_and_explained(client: TestClient) -> No
         if not (s["published_date_estimated"] and s["published_date_note"])
     ]
     assert unexplained == []
+
+
+# (d) The rules issue 18 found broken, on the loaded data, and who said what.
+
+
+def all_citations(client: TestClient) -> list[tuple[str, dict[str, Any]]]:
+    return [(e["id"], c) for e in all_events(client) for c in e["citations"]]
+
+
+def test_inferred_claimed_dates_are_flagged(client: TestClient) -> None:
+    """A claimed date whose year the quote does not write was worked out: the API says so."""
+    citations = all_citations(client)
+    unclaimed = {c["claimed_date_inferred"] for _, c in citations if c["claimed_date"] is None}
+    assert unclaimed == {None}
+    claimed = [(event, c) for event, c in citations if c["claimed_date"] is not None]
+    flagged = [event for event, c in claimed if c["claimed_date_inferred"]]
+    unwritten = [event for event, c in claimed if c["claimed_date"][:4] not in c["quote"]]
+    assert flagged == unwritten
+    assert "western-sanctions-on-russia" in flagged  # "In February" made 2022
+    assert all(c["note"] for _, c in claimed if c["claimed_date_inferred"])
+
+
+def test_no_actor_is_listed_twice_on_an_event(client: TestClient) -> None:
+    twice = {
+        e["id"]: ids
+        for e in all_events(client)
+        if len(ids := [a["id"] for a in e["actors"]]) != len(set(ids))
+    }
+    assert twice == {}
+
+
+def test_kind_agrees_with_status(client: TestClient) -> None:
+    contradicted = [
+        (e["id"], e["kind"], e["status"])
+        for e in all_events(client)
+        if e["kind"] in STATUSES_OF_KIND and e["status"] not in STATUSES_OF_KIND[e["kind"]][0]
+    ]
+    assert contradicted == []
+    talks = client.get("/api/v1/events/russia-china-lunar-base-talks").json()
+    assert (talks["kind"], talks["status"]) == ("announcement", "planned")
+
+
+def test_every_quote_pairs_its_quotation_marks(client: TestClient) -> None:
+    unpaired = [(event, c["quote"]) for event, c in all_citations(client)]
+    assert [(event, q) for event, q in unpaired if quote_marks_problem(q) is not None] == []
+
+
+def quotes_of(event: dict[str, Any], by_prefix: dict[str, str]) -> list[tuple[str, str]]:
+    return [(by_prefix[c["source"]["id"]], c["quote"]) for c in event["citations"]]
+
+
+def test_the_ageing_station_and_the_offer_to_the_lunar_project_are_two_events(
+    client: TestClient,
+) -> None:
+    by_prefix = prefixes(client)
+    sentence = "Roscosmos has already reported that the ISS’s operational life is coming to an end"
+    ageing = client.get("/api/v1/events/russia-says-iss-is-ageing").json()
+    offer = client.get("/api/v1/events/russia-offers-expedition-experience").json()
+    assert [p["id"] for p in ageing["programs"]] == ["iss"]
+    assert [p["id"] for p in offer["programs"]] == ["ilrs"]
+    for event in (ageing, offer):
+        assert [q for p, q in quotes_of(event, by_prefix) if p == "003" and sentence in q] != []
+
+
+def test_human_presence_is_attributed_to_each_source_as_it_says_it(client: TestClient) -> None:
+    by_prefix = prefixes(client)
+    goal = client.get("/api/v1/events/ilrs-human-presence").json()
+    assert {p for p, _ in quotes_of(goal, by_prefix)} == {"003"}
+    statement = client.get("/api/v1/events/russia-statement-on-lunar-station").json()
+    prospect = {p for p, q in quotes_of(statement, by_prefix) if "prospect of" in q}
+    assert prospect == {"000", "001"}
+    speakers = {a["id"] for a in statement["actors"] if a["role"] == "speaker"}
+    assert (statement["kind"], speakers) == ("statement", {"roscosmos", "russia"})
+
+
+def test_the_memorandum_cites_the_sentence_that_says_open_to_partners(client: TestClient) -> None:
+    by_prefix = prefixes(client)
+    memorandum = client.get("/api/v1/events/ilrs-memorandum").json()
+    assert "open to other partners" in memorandum["summary"]
+    open_to_all = [
+        p for p, q in quotes_of(memorandum, by_prefix) if "open to all international partners" in q
+    ]
+    assert open_to_all == ["000"]
+
+
+def test_rogozins_tass_words_are_quoted_whole(client: TestClient) -> None:
+    by_prefix = prefixes(client)
+    exit_ = client.get("/api/v1/events/russia-iss-exit").json()
+    [tass] = [
+        c
+        for c in exit_["citations"]
+        if by_prefix[c["source"]["id"]] == "002" and "2024" in c["quote"]
+    ]
+    assert tass["quote"].startswith(
+        "Speaking with TASS, a state-owned Russian news agency, Rogozin"
+    )
+    assert "A decision regarding the [International Space Station’s] future" in tass["quote"]
+    assert (tass["claimed_date_label"], tass["claimed_date_qualifier"]) == ("until 2024", "until")
+
+
+ANALYSTS = [
+    (
+        "Zhang Ming",
+        "shanghai-academy-of-social-sciences",
+        "001",
+        ["zhang-ming-on-us-unilateralism"],
+    ),
+    (
+        "Weeden",
+        "secure-world-foundation",
+        "001",
+        ["weeden-on-us-russia-split", "weeden-on-artemis-impact"],
+    ),
+    ("Bowen", "university-of-leicester", "003", ["bowen-on-russia-china-convergence"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "organisation", "article", "statements"), ANALYSTS, ids=[a[0] for a in ANALYSTS]
+)
+def test_analysts_are_people_under_their_organisation_with_their_statements(
+    client: TestClient, name: str, organisation: str, article: str, statements: list[str]
+) -> None:
+    found = client.get("/api/v1/actors", params={"q": name.split()[-1]}).json()["items"]
+    [person] = [a for a in found if a["kind"] == "person"]
+    assert person["parent"]["id"] == organisation
+    org = client.get(f"/api/v1/actors/{organisation}").json()
+    assert (org["kind"], [c["id"] for c in org["children"]]) == ("organization", [person["id"]])
+    events = all_events(client, f"actor={name.replace(' ', '%20')}&role=speaker")
+    assert sorted(e["id"] for e in events) == sorted(statements)
+    by_prefix = prefixes(client)
+    for event in events:
+        assert event["kind"] == "statement"
+        cited = quotes_of(event, by_prefix)
+        assert {p for p, _ in cited} == {article}
+        assert [q for _, q in cited if name.split()[-1] in q] != []

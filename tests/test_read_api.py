@@ -37,7 +37,7 @@ def test_the_iss_exit_is_disputed_and_attributed(client: TestClient) -> None:
     assert exit_["date_label"] == "2024–2025"
     claims = {c["label"]: c["source_ids"] for c in exit_["date_claims"]}
     assert claims["by 2025"] == ["russia-to-leave-iss-for-lunar-station-with-china"]
-    assert claims["2024"] == ["russia-and-china-to-hold-talks-on-lunar-base"]
+    assert claims["until 2024"] == ["russia-and-china-to-hold-talks-on-lunar-base"]
     assert claims["after 2024"] == ["russia-plans-to-leave-the-iss"]
 
 

@@ -76,6 +76,7 @@ def _citation(
         claimed_date=claimed[0] if claimed else None,
         claimed_date_precision=Precision.year if claimed else None,
         claimed_date_qualifier=claimed[1] if claimed else None,
+        claimed_date_inferred=False if claimed else None,
         claimed_date_label=claimed[2] if claimed else None,
         note=note,
         source=source,
@@ -293,13 +294,15 @@ def test_ndjson_byte_for_byte() -> None:
         '{"id":"ros","name":"Russian Orbital Station"}],'
         '"citations":[{"quote":"Russia will leave the International Space Station by 2025.",'
         '"claimed_date":"2025-01-01","claimed_date_precision":"year",'
-        '"claimed_date_qualifier":"by","note":null,"id":3,"claimed_date_label":"by 2025",'
+        '"claimed_date_qualifier":"by","claimed_date_inferred":false,"note":null,"id":3,'
+        '"claimed_date_label":"by 2025",'
         '"source":{"id":"ilrs-post","title":"Russia, China to build a lunar station",'
         '"publisher":"The Post Millennial","published_date":"2021-03-10",'
         '"published_date_precision":"day","published_date_estimated":true}},'
         '{"quote":"Moscow will quit after 2024; it plans its own station.",'
         '"claimed_date":"2024-01-01","claimed_date_precision":"year",'
-        '"claimed_date_qualifier":"after","note":"The agency\'s statement, as AFP reports it.",'
+        '"claimed_date_qualifier":"after","claimed_date_inferred":false,'
+        '"note":"The agency\'s statement, as AFP reports it.",'
         '"id":4,"claimed_date_label":"after 2024",'
         '"source":{"id":"iss-exit-afp","title":"Russia to quit the ISS after 2024",'
         '"publisher":null,"published_date":null,"published_date_precision":null,'
@@ -317,7 +320,8 @@ def test_ndjson_byte_for_byte() -> None:
         '"programs":[{"id":"ilrs","name":"International Lunar Research Station"}],'
         '"citations":[{"quote":"The station should be ready by 2030.",'
         '"claimed_date":"2030-01-01","claimed_date_precision":"year",'
-        '"claimed_date_qualifier":"by","note":null,"id":5,"claimed_date_label":"by 2030",'
+        '"claimed_date_qualifier":"by","claimed_date_inferred":false,"note":null,"id":5,'
+        '"claimed_date_label":"by 2030",'
         '"source":{"id":"ilrs-spacenews","title":"The “ILRS” plan","publisher":null,'
         '"published_date":"2021-03-01","published_date_precision":"month",'
         '"published_date_estimated":true}}]}\n'

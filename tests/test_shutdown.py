@@ -28,7 +28,7 @@ EVENT_COLUMNS = (
 )
 CITATION_COLUMNS = (
     "version, created_at, updated_at, updated_by, quote, claimed_date, claimed_date_precision, "
-    "claimed_date_qualifier, note, source_id, position"
+    "claimed_date_qualifier, claimed_date_inferred, note, source_id, position"
 )
 
 

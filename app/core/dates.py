@@ -29,6 +29,17 @@ class Qualifier(StrEnum):
     after = "after"
 
 
+class ClaimQualifier(StrEnum):
+    """How a source words a date it claims: the event qualifiers, and "until" for a time frame
+    that runs up to that date ("our work until 2024"), which is not a date the event happens."""
+
+    exact = "exact"
+    circa = "circa"
+    by = "by"
+    after = "after"
+    until = "until"
+
+
 _NUMBER = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
 
 
@@ -127,11 +138,14 @@ def _format_short(value: date, precision: Precision) -> str:
     return format_date(value, precision)
 
 
-_QUALIFIER_WORDS = {Qualifier.circa: "c.", Qualifier.by: "by", Qualifier.after: "after"}
+_QUALIFIER_WORDS = {"circa": "c.", "by": "by", "after": "after", "until": "until"}
 
 
 def date_label(
-    start: date, end: date | None, precision: Precision, qualifier: Qualifier = Qualifier.exact
+    start: date,
+    end: date | None,
+    precision: Precision,
+    qualifier: Qualifier | ClaimQualifier = Qualifier.exact,
 ) -> str:
     """A human label: `9 March 2021`, `2024–2025`, `Feb 1986 – Mar 2001`, `by 2030`."""
     if end is None or end == start:

@@ -12,7 +12,7 @@ from sqlalchemy import select, true
 from sqlmodel import Session, col
 
 from app.actors.models import Actor
-from app.core.dates import Precision, Qualifier, date_label
+from app.core.dates import ClaimQualifier, Precision, Qualifier, date_label
 from app.core.db import in_ids
 from app.events.models import Citation, EventActor, EventProgram, EventPublic
 from app.programs.models import Program
@@ -64,6 +64,7 @@ def event_documents(
             col(Citation.claimed_date),
             col(Citation.claimed_date_precision),
             col(Citation.claimed_date_qualifier),
+            col(Citation.claimed_date_inferred),
             col(Citation.note),
             col(Source.id),
             col(Source.title),
@@ -99,6 +100,7 @@ def _citation(row: Any) -> Document:
         claimed,
         precision,
         qualifier,
+        inferred,
         note,
         source_id,
         title,
@@ -109,12 +111,15 @@ def _citation(row: Any) -> Document:
     ) = row
     label = None
     if claimed is not None and precision is not None:
-        label = date_label(claimed, None, Precision(precision), Qualifier(qualifier or "exact"))
+        label = date_label(
+            claimed, None, Precision(precision), ClaimQualifier(qualifier or "exact")
+        )
     return {
         "quote": quote,
         "claimed_date": claimed,
         "claimed_date_precision": precision,
         "claimed_date_qualifier": qualifier,
+        "claimed_date_inferred": None if inferred is None else bool(inferred),
         "note": note,
         "id": citation_id,
         "claimed_date_label": label,

@@ -5,11 +5,15 @@ from typing import Self
 
 from pydantic import Field, field_validator, model_validator
 
-from app.core.dates import Precision, Qualifier, is_period_start
+from app.core.dates import ClaimQualifier, Precision, Qualifier, is_period_start
 from app.core.editing import REASON_HELP, SLUG, WriteModel, never_null
 from app.events.models import ActorRole, DateSource, EventKind, EventStatus
 
 REASON = Field(default=None, max_length=1000, description=REASON_HELP)
+INFERRED_HELP = (
+    "True when part of the claimed date is worked out rather than stated (the year of"
+    ' "in February" from the article\'s date); say how in `note`. Ignored without a claimed date.'
+)
 _Input = WriteModel
 
 
@@ -41,7 +45,8 @@ class CitationCreate(_Input):
     quote: str = Field(min_length=1, max_length=5000, description="Verbatim sentence(s).")
     claimed_date: date | None = None
     claimed_date_precision: Precision | None = None
-    claimed_date_qualifier: Qualifier | None = None
+    claimed_date_qualifier: ClaimQualifier | None = None
+    claimed_date_inferred: bool | None = Field(default=None, description=INFERRED_HELP)
     note: str | None = Field(default=None, max_length=2000)
     reason: str | None = REASON
 
@@ -67,7 +72,8 @@ class CitationUpdate(_Input):
     )
     claimed_date: date | None = None
     claimed_date_precision: Precision | None = None
-    claimed_date_qualifier: Qualifier | None = None
+    claimed_date_qualifier: ClaimQualifier | None = None
+    claimed_date_inferred: bool | None = Field(default=None, description=INFERRED_HELP)
     note: str | None = Field(default=None, max_length=2000)
     reason: str | None = REASON
 

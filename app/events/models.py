@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, Index, String, Text
 from sqlmodel import Field, SQLModel
 
 from app.actors.models import ActorKind
-from app.core.dates import Precision, Qualifier
+from app.core.dates import ClaimQualifier, Precision, Qualifier
 from app.core.models import Identified, RowMeta, enum_check
 from app.sources.models import SourceRef
 
@@ -166,7 +166,15 @@ class CitationBase(SQLModel):
         default=None, description="The event's date as this source states it."
     )
     claimed_date_precision: Precision | None = Field(default=None, sa_type=String(10))
-    claimed_date_qualifier: Qualifier | None = Field(default=None, sa_type=String(10))
+    claimed_date_qualifier: ClaimQualifier | None = Field(default=None, sa_type=String(10))
+    claimed_date_inferred: bool | None = Field(
+        default=None,
+        description=(
+            "True when the source does not state the claimed date in full and part of it is"
+            ' worked out, e.g. the year of "in February" from the article\'s estimated'
+            " publication date (`note` says how); null when no date is claimed."
+        ),
+    )
     note: str | None = Field(default=None, sa_type=Text, description="How to read the quote.")
 
 
@@ -176,7 +184,7 @@ class Citation(CitationBase, RowMeta, table=True):
             enum_check("claimed_date_precision", list(Precision)), name="claimed_precision"
         ),
         CheckConstraint(
-            enum_check("claimed_date_qualifier", list(Qualifier)), name="claimed_qualifier"
+            enum_check("claimed_date_qualifier", list(ClaimQualifier)), name="claimed_qualifier"
         ),
     )
 
@@ -207,7 +215,7 @@ class DateClaim(SQLModel):
     label: str = Field(schema_extra={"examples": ["by 2025"]})
     date: date
     precision: Precision
-    qualifier: Qualifier
+    qualifier: ClaimQualifier
     source_ids: list[str]
     citation_ids: list[int]
 

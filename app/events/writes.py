@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlmodel import Session, col
 
 from app.actors.service import find_actor_id, suggest_actors
-from app.core.dates import Precision, Qualifier, period_end
+from app.core.dates import ClaimQualifier, Precision, period_end
 from app.core.editing import ConflictError, InvalidDataError, touch
 from app.core.names import slugify
 from app.events import derived, documents
@@ -44,6 +44,7 @@ CITATION_FIELDS = (
     "claimed_date",
     "claimed_date_precision",
     "claimed_date_qualifier",
+    "claimed_date_inferred",
     "note",
 )
 
@@ -232,8 +233,9 @@ def _add_citation(
         updated_by=author,
         **data.model_dump(include={"quote", "claimed_date", "claimed_date_precision", "note"}),
         claimed_date_qualifier=(
-            (data.claimed_date_qualifier or Qualifier.exact) if data.claimed_date else None
+            (data.claimed_date_qualifier or ClaimQualifier.exact) if data.claimed_date else None
         ),
+        claimed_date_inferred=bool(data.claimed_date_inferred) if data.claimed_date else None,
     )
     with recorded(
         session, CITATION, citation, Action.create, author=author, reason=reason, event_id=event.id
@@ -300,9 +302,11 @@ def _change_citation(session: Session, citation: Citation, data: CitationUpdate)
         )
         if problems:
             raise InvalidDataError("; ".join(problems))
-        citation.claimed_date_qualifier = citation.claimed_date_qualifier or Qualifier.exact
+        citation.claimed_date_qualifier = citation.claimed_date_qualifier or ClaimQualifier.exact
+        citation.claimed_date_inferred = bool(citation.claimed_date_inferred)
     else:
         citation.claimed_date_qualifier = None
+        citation.claimed_date_inferred = None
 
 
 def delete_citation(
