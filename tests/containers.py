@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import time
@@ -16,6 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from alembic.script import ScriptDirectory
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGINE_SCRIPT = ROOT.parent / "shared" / "tools" / "container-engine.sh"
@@ -180,6 +184,42 @@ class Stack:
         if self.engine.exists("pod", f"pod_{self.project}"):
             found.append(f"pod pod_{self.project}")
         return found
+
+
+# --- The project, as the proof runs it ---
+
+
+def latest_revision() -> str:
+    """The head of the migrations, read from the migration files themselves."""
+    head = ScriptDirectory(str(ROOT / "migrations")).get_current_head()
+    assert head
+    return head
+
+
+def copy_of_the_project(target: Path) -> Path:
+    """The project's files as git sees them (tracked or new, never ignored ones such as .env),
+    so that the quick start's `cp .env.example .env` does not touch the working tree."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    for name in filter(None, listed.split("\0")):
+        if (ROOT / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, target / name)
+    return target
+
+
+def override(path: Path, services: dict[str, dict[str, Any]]) -> str:
+    """A test-only compose override; `ports` replace (`!override`) the project's own."""
+    lines = ["services:"]
+    for service, settings in services.items():
+        lines.append(f"  {service}:")
+        for key, value in settings.items():
+            tag = " !override" if key == "ports" else ""
+            lines.append(f"    {key}:{tag} {json.dumps(value)}")
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
 
 
 # --- docs/deploy.md's commands ---

@@ -28,7 +28,6 @@ import httpx
 import jsonschema
 import pytest
 import yaml
-from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -47,8 +46,11 @@ from tests.containers import (
     Stack,
     as_podman,
     commands,
+    copy_of_the_project,
     engine,
     engine_unavailable,
+    latest_revision,
+    override,
     shell_block,
 )
 
@@ -103,8 +105,25 @@ def image_env() -> dict[str, str]:
     return env
 
 
-def compose() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+class _ComposeLoader(yaml.SafeLoader):
+    """YAML as compose reads it: `!reset` and `!override` replace what a file below set."""
+
+
+for _tag in ("!reset", "!override"):
+    _ComposeLoader.add_constructor(
+        _tag,
+        lambda loader, node: (
+            loader.construct_sequence(node)
+            if isinstance(node, yaml.SequenceNode)
+            else loader.construct_mapping(node)
+            if isinstance(node, yaml.MappingNode)
+            else loader.construct_scalar(node)
+        ),
+    )
+
+
+def compose(name: str = "docker-compose.yml") -> dict[str, Any]:
+    data: dict[str, Any] = yaml.load((ROOT / name).read_text(), Loader=_ComposeLoader)  # noqa: S506
     return data
 
 
@@ -163,12 +182,13 @@ def healthcheck_command() -> list[str]:
 # --- The Dockerfile ---
 
 
-def test_hadolint_passes() -> None:
+@pytest.mark.parametrize("dockerfile", ["Dockerfile", "docker/proxy/Dockerfile"])
+def test_hadolint_passes(dockerfile: str) -> None:
     beside = Path(sys.executable).with_name("hadolint")
     binary = str(beside) if beside.exists() else shutil.which("hadolint")
     assert binary, "hadolint not found: install the dev extra (requirements-dev.lock)"
     result = subprocess.run(
-        [binary, "--no-color", "Dockerfile"], cwd=ROOT, capture_output=True, text=True, check=False
+        [binary, "--no-color", dockerfile], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert (result.returncode, result.stdout + result.stderr) == (0, "")
 
@@ -273,12 +293,13 @@ def test_lock_files_pin_every_declared_dependency() -> None:
 # --- docker-compose.yml and .env.example ---
 
 
-def test_compose_file_follows_the_compose_specification() -> None:
+@pytest.mark.parametrize("name", ["docker-compose.yml", "docker-compose.scale.yml"])
+def test_compose_file_follows_the_compose_specification(name: str) -> None:
     if not COMPOSE_SCHEMA.is_file():
         pytest.skip(f"Compose specification schema not found at {COMPOSE_SCHEMA}")
     schema = json.loads(COMPOSE_SCHEMA.read_text())
     validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
-    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(compose())]
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(compose(name))]
     assert errors == []
 
 
@@ -295,6 +316,35 @@ def test_compose_wires_postgres_and_the_api() -> None:
     assert api["ports"] == ["${PORT:-8000}:${PORT:-8000}"]
     # Above uvicorn's 20 s graceful shutdown.
     assert api["stop_grace_period"] == "30s"
+
+
+def test_the_scale_overlay_puts_the_proxy_in_front_of_unpublished_replicas() -> None:
+    services = compose("docker-compose.scale.yml")["services"]
+    api, proxy = services["api"], services["proxy"]
+    assert api["ports"] == []
+    assert proxy["build"] == "docker/proxy"
+    assert proxy["ports"] == ["${PORT:-8000}:8080"]
+    assert proxy["depends_on"] == ["api"]
+    assert proxy["healthcheck"]["test"][-1] == "/usr/local/bin/proxy-healthcheck"
+    words = dict(instructions("docker/proxy/Dockerfile"))
+    assert words["EXPOSE"] == "8080"
+    assert words["USER"] == "10002:10002"
+    assert words["STOPSIGNAL"] == "SIGUSR1"
+    # The proxy looks for the replicas on the port the overlay gives them, and checks the
+    # same readiness probe a load balancer should.
+    config = (ROOT / "docker" / "proxy" / "haproxy.cfg").read_text()
+
+    def setting(pattern: str) -> str:
+        found = re.search(pattern, config, re.M)
+        assert found, pattern
+        return found[1]
+
+    assert setting(r"^\s*server-template api 1-\d+ api:(\d+)$") == api["environment"]["PORT"]
+    assert setting(r"^\s*bind :(\d+)$") == "8080"
+    assert "http-check send meth GET uri /readyz" in config
+    # The proxy refuses exactly the bodies the API would refuse.
+    limit = int(setting(r"req\.hdr_val\(content-length\) gt (\d+) "))
+    assert limit == Settings.model_fields["max_body_bytes"].default
 
 
 def test_required_secrets_fail_loudly_and_the_example_fills_them() -> None:
@@ -484,39 +534,6 @@ class Proof:
     workdir: Path
     api_image: str
     proxy_image: str
-
-
-def latest_revision() -> str:
-    """The head of the migrations, read from the migration files themselves."""
-    head = ScriptDirectory(str(ROOT / "migrations")).get_current_head()
-    assert head
-    return head
-
-
-def copy_of_the_project(target: Path) -> Path:
-    """The project's files as git sees them (tracked or new, never ignored ones such as .env),
-    so that the quick start's `cp .env.example .env` does not touch the working tree."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    for name in filter(None, listed.split("\0")):
-        if (ROOT / name).is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, target / name)
-    return target
-
-
-def override(path: Path, services: dict[str, dict[str, Any]]) -> str:
-    """A test-only compose override; `ports` replace (`!override`) the project's own."""
-    lines = ["services:"]
-    for service, settings in services.items():
-        lines.append(f"  {service}:")
-        for key, value in settings.items():
-            tag = " !override" if key == "ports" else ""
-            lines.append(f"    {key}:{tag} {json.dumps(value)}")
-    path.write_text("\n".join(lines) + "\n")
-    return str(path)
 
 
 def http_get(url: str, **kwargs: Any) -> httpx.Response:
