@@ -34,7 +34,9 @@ COPY docker/entrypoint.sh docker/entrypoint.sh
 RUN python -m compileall -q app migrations seed \
     && mkdir data \
     && chown timeline:timeline data
+# ARTICLES_DIR: where docs/deploy.md says to mount the articles (the image has none).
 ENV DATABASE_URL=sqlite:////app/data/timeline.db \
+    ARTICLES_DIR=/app/articles \
     HOST=0.0.0.0 \
     PORT=8000 \
     WORKERS=1
