@@ -5,9 +5,10 @@ import math
 import re
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -98,7 +99,7 @@ def problem(
     slug: str | None = None,
     headers: dict[str, str] | None = None,
     **extra: Any,
-) -> JSONResponse:
+) -> Response:
     """A problem+json response."""
     body = {
         "type": PROBLEM_BASE + slug if slug else "about:blank",
@@ -107,7 +108,30 @@ def problem(
         "detail": detail,
         **extra,
     }
-    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+    return Response(
+        problem_bytes(body), status_code=status, headers=headers, media_type=PROBLEM_JSON
+    )
+
+
+def problem_bytes(body: dict[str, Any]) -> bytes:
+    """The problem as JSON; text that UTF-8 cannot carry (a lone surrogate from a JSON
+    `"\\ud800"`, echoed back as the input refused) is written as its escape."""
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        return orjson.dumps(_encodable(body))
+
+
+def _encodable(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 _HTTP_TITLES = {
@@ -211,18 +235,18 @@ def install_error_handlers(app: FastAPI, retry_after: int) -> None:
     """Answer every error, expected or not, with a problem document and never a stack trace."""
 
     @app.exception_handler(ProblemError)
-    async def _problem(_: Request, exc: ProblemError) -> JSONResponse:
+    async def _problem(_: Request, exc: ProblemError) -> Response:
         return problem(
             exc.status, exc.title, exc.detail, slug=exc.slug, headers=exc.headers, **exc.extra
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(_: Request, exc: RequestValidationError) -> Response:
         errors = _validation_errors(exc)
         return problem(422, "Invalid request", _describe(errors), slug="validation", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         title = _HTTP_TITLES.get(exc.status_code, "Error")
         detail = exc.detail if isinstance(exc.detail, str) else title
         if exc.status_code == 404 and detail == "Not Found":
@@ -238,7 +262,7 @@ def install_error_handlers(app: FastAPI, retry_after: int) -> None:
         return problem(exc.status_code, title, detail, headers=headers)
 
     @app.exception_handler(PoolTimeoutError)
-    async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
+    async def _unavailable(_: Request, exc: Exception) -> Response:
         cause = getattr(exc, "orig", None) or exc  # the driver's words, not SQL or parameters
         reason = str(cause).strip().partition("\n")[0]
         log.warning("database unavailable: %s: %s", type(cause).__name__, reason)
@@ -251,13 +275,13 @@ def install_error_handlers(app: FastAPI, retry_after: int) -> None:
         )
 
     @app.exception_handler(DBAPIError)
-    async def _database(_: Request, exc: DBAPIError) -> JSONResponse:
+    async def _database(_: Request, exc: DBAPIError) -> Response:
         if is_unavailable(exc):
             return await _unavailable(_, exc)
         log.exception("database error")
         return problem(500, "Internal server error", "an unexpected database error occurred")
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(_: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
         return problem(500, "Internal server error", "an unexpected error occurred")
