@@ -20,7 +20,7 @@ from app.core.docs import install_docs
 from app.core.errors import install_error_handlers
 from app.core.health import router as health_router
 from app.core.http import HeadAsGetMiddleware, install_cache_handlers
-from app.core.limits import BodySizeLimitMiddleware, WriteRateLimiter
+from app.core.limits import AuthFailureLimiter, BodySizeLimitMiddleware, WriteRateLimiter
 from app.core.logs import configure_logging
 from app.core.migrate import migration_lock, upgrade
 from app.core.openapi import install_openapi
@@ -139,6 +139,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
         engines.append(fast)
         app.state.loop_reads = LoopReads(settings)
     app.state.write_limiter = WriteRateLimiter(settings.write_rate_per_minute)
+    app.state.auth_failures = AuthFailureLimiter(settings.auth_failures_per_minute)
     app.state.count_cache = LRU[int](4096)
     app.state.filter_cache = LRU[ResolvedFilters](4096)
     app.state.read_limiter = anyio.CapacityLimiter(settings.read_threads)

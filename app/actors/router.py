@@ -14,6 +14,7 @@ from app.actors.writes import (
     delete_actor,
     update_actor,
 )
+from app.auth.deps import AuthFirstRoute
 from app.core.crud import add_write_routes
 from app.core.db import SessionDep
 from app.core.deps import SettingsDep
@@ -22,7 +23,7 @@ from app.core.http import DataETag, resource_response
 from app.core.listing import ListQuery, after_id
 from app.core.pagination import Page, Pager
 
-router = APIRouter(prefix="/api/v1/actors", tags=["actors"])
+router = APIRouter(prefix="/api/v1/actors", tags=["actors"], route_class=AuthFirstRoute)
 
 
 class ActorListQuery(ListQuery):

@@ -91,6 +91,14 @@ class Settings(BaseSettings):
         ge=1,
         description="Writes one token may make per minute, counted in each worker process.",
     )
+    auth_failures_per_minute: int = Field(
+        default=30,
+        ge=1,
+        description=(
+            "Failed authentications one client address may make per minute (429 beyond), "
+            "counted in each worker process; valid tokens are never refused."
+        ),
+    )
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body accepted (413 above)."
     )

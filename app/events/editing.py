@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from app.auth.deps import EditorDep
+from app.auth.deps import AuthFirstRoute, EditorDep
 from app.core.db import SessionDep, WriteSessionDep
 from app.core.deps import SettingsDep
 from app.core.editing import change_reason, commit_write
@@ -29,7 +29,7 @@ from app.events.writes import (
 from app.history.models import RevisionPublic
 from app.history.service import event_history, has_history
 
-router = APIRouter(prefix="/api/v1/events", tags=["editing"])
+router = APIRouter(prefix="/api/v1/events", tags=["editing"], route_class=AuthFirstRoute)
 
 EventIdPath = Annotated[str, Path(description="The event's id.", examples=["ilrs-memorandum"])]
 # Citation ids are 32-bit integers in the database: a larger one names no citation.

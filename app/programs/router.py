@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from app.auth.deps import AuthFirstRoute
 from app.core.crud import add_write_routes
 from app.core.db import SessionDep
 from app.core.deps import SettingsDep
@@ -21,7 +22,7 @@ from app.programs.writes import (
     update_program,
 )
 
-router = APIRouter(prefix="/api/v1/programs", tags=["programs"])
+router = APIRouter(prefix="/api/v1/programs", tags=["programs"], route_class=AuthFirstRoute)
 
 
 def valid_program(

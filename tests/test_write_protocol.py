@@ -1,0 +1,105 @@
+"""The protocol of writes: the token is checked before the body, failed authentication is
+throttled per client address, and unknown query parameters are refused (issue 16)."""
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from app.actors.models import Actor
+from app.events.models import Citation, Event
+from app.programs.models import Program
+from app.sources.models import Source
+from tests.conftest import Editing
+from tests.helpers import PROBLEM
+
+WRITES = [
+    ("POST", "/api/v1/events"),
+    ("PATCH", "/api/v1/events/e2030"),
+    ("POST", "/api/v1/events/e2030/citations"),
+    ("POST", "/api/v1/actors"),
+    ("PATCH", "/api/v1/actors/russia"),
+    ("POST", "/api/v1/programs"),
+    ("PATCH", "/api/v1/programs/iss"),
+    ("POST", "/api/v1/sources"),
+    ("PATCH", "/api/v1/sources/s1"),
+]
+MALFORMED = [b"{", b"[1, 2", b"\xff\xfe", b'{"unknown": 1}', b'{"title": 5}']
+
+
+def counts(editing: Editing) -> tuple[int, ...]:
+    engine = editing.client.app.state.engine  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        return tuple(
+            session.execute(select(func.count()).select_from(model)).scalar_one()
+            for model in (Event, Citation, Actor, Program, Source)
+        )
+
+
+def send(client: TestClient, method: str, path: str, body: bytes, **headers: str) -> Any:
+    return client.request(
+        method, path, content=body, headers={"Content-Type": "application/json", **headers}
+    )
+
+
+@pytest.mark.parametrize(("method", "path"), WRITES)
+def test_a_malformed_body_without_a_valid_token_is_401(
+    editing: Editing, method: str, path: str
+) -> None:
+    """Regression: the body was parsed first, so a stranger learned its rules (400/422)."""
+    before = counts(editing)
+    for body in MALFORMED:
+        for headers in ({}, {"Authorization": "Bearer sct_not-a-token"}):
+            response = send(editing.client, method, path, body, **headers)
+            assert response.status_code == 401, (body, headers, response.text)
+            assert response.headers["content-type"] == PROBLEM
+        # With the token the same body reaches validation: the 401 was not a coincidence.
+        response = send(editing.client, method, path, body, **editing.auth)
+        assert response.status_code in (400, 422), (body, response.text)
+    assert counts(editing) == before
+
+
+def test_failed_authentication_is_throttled_per_address(editing: Editing) -> None:
+    """Regression: 300 bad tokens in a row were all answered 401, as fast as they came."""
+    allowance = editing.client.app.state.settings.auth_failures_per_minute  # type: ignore[attr-defined]
+    bad = {"Authorization": "Bearer sct_guess"}
+    statuses = [
+        editing.client.patch("/api/v1/events/e2030", json={}, headers=bad).status_code
+        for _ in range(allowance + 10)
+    ]
+    assert statuses == [401] * allowance + [429] * 10
+    refused = editing.client.patch("/api/v1/events/e2030", json={}, headers=bad)
+    assert refused.headers["content-type"] == PROBLEM
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert refused.json()["status"] == 429
+    # A valid token from the same address is not slowed down…
+    changed = editing.client.patch(
+        "/api/v1/events/e2030", json={"summary": "Still editing."}, headers=editing.auth
+    )
+    assert changed.status_code == 200, changed.text
+    # …and another address has its own allowance.
+    elsewhere = TestClient(editing.client.app, client=("192.0.2.7", 40000))
+    assert elsewhere.patch("/api/v1/events/e2030", json={}, headers=bad).status_code == 401
+    assert editing.client.get("/api/v1/events/e2030").json()["summary"] == "Still editing."
+
+
+@pytest.mark.parametrize(("method", "path"), [*WRITES, ("DELETE", "/api/v1/events/e2030")])
+def test_unknown_query_parameters_on_writes_are_422(
+    editing: Editing, method: str, path: str
+) -> None:
+    """Regression: writes ignored unknown query parameters (reads answer 422)."""
+    before = counts(editing)
+    response = send(editing.client, method, path + "?dry_run=1&force=yes", b"{}", **editing.auth)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert [e["loc"] for e in response.json()["errors"]] == [
+        ["query", "dry_run"],
+        ["query", "force"],
+    ]
+    assert "unknown parameter 'dry_run'" in response.json()["detail"]
+    assert counts(editing) == before
+    # Without the token the parameters are not even looked at.
+    stranger = send(editing.client, method, path + "?dry_run=1", b"{}")
+    assert stranger.status_code == 401
