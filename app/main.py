@@ -20,6 +20,7 @@ from app.core.docs import install_docs
 from app.core.errors import install_error_handlers
 from app.core.health import router as health_router
 from app.core.http import HeadAsGetMiddleware, install_cache_handlers
+from app.core.keys import load_cursor_secret
 from app.core.limits import AuthFailureLimiter, BodySizeLimitMiddleware, WriteRateLimiter
 from app.core.logs import configure_logging
 from app.core.migrate import migration_lock, upgrade
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         prepare_database(engine, settings, migrate=settings.auto_migrate, seed=settings.auto_seed)
+        load_cursor_secret(app)
         if serving:
             _settle_collector()
         if app.state.loop_reads is not None:

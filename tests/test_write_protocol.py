@@ -103,3 +103,23 @@ def test_unknown_query_parameters_on_writes_are_422(
     # Without the token the parameters are not even looked at.
     stranger = send(editing.client, method, path + "?dry_run=1", b"{}")
     assert stranger.status_code == 401
+
+
+def test_an_idempotent_replay_carries_the_first_answers_etag(editing: Editing) -> None:
+    """Regression: the replayed answer had no ETag, so If-Match could not follow it."""
+    headers = {**editing.auth, "Idempotency-Key": "replay-etag"}
+    body = {"id": "esa", "name": "European Space Agency", "kind": "agency"}
+    first = editing.client.post("/api/v1/actors", json=body, headers=headers)
+    again = editing.client.post("/api/v1/actors", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["idempotency-replayed"] == "true"
+    assert again.headers["etag"] == first.headers["etag"]
+    assert again.content == first.content
+    current = editing.client.get("/api/v1/actors/esa")
+    assert current.headers["etag"] != ""
+    patched = editing.client.patch(
+        "/api/v1/actors/esa",
+        json={"description": "Based in Paris."},
+        headers={**editing.auth, "If-Match": again.headers["etag"]},
+    )
+    assert patched.status_code == 200, patched.text

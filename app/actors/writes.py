@@ -16,7 +16,7 @@ from app.core.editing import (
     WriteModel,
     never_null,
 )
-from app.core.names import distinct_aliases, lookup_key
+from app.core.names import NameScope, claim_names, distinct_aliases, lookup_key
 from app.events import documents, reach
 from app.history.models import Entity
 from app.history.service import Snapshot, record, record_update
@@ -56,13 +56,6 @@ def actor_snapshot(session: Session, actor: Actor) -> Snapshot:
     return snapshot
 
 
-def _check_names(session: Session, actor_id: str, names: list[str]) -> None:
-    for name in names:
-        owner = find_actor_id(session, name)
-        if owner is not None and owner != actor_id:
-            raise ConflictError(f"'{name}' already names the actor '{owner}'", actor=owner)
-
-
 def _set_parent(session: Session, actor: Actor, parent: str | None) -> None:
     if parent is None:
         actor.parent_id = None
@@ -75,7 +68,9 @@ def _set_parent(session: Session, actor: Actor, parent: str | None) -> None:
     actor.parent_id = parent_id
 
 
-def _set_aliases(session: Session, actor: Actor, aliases: list[str]) -> None:
+def _set_names(session: Session, actor: Actor, aliases: list[str]) -> None:
+    """The actor's id, name and aliases become its names (409 if another actor has one)."""
+    claim_names(session, NameScope.actor, actor.id, [actor.id, actor.name, *aliases])
     session.execute(delete(ActorAlias).where(col(ActorAlias.actor_id) == actor.id))
     session.flush()
     for alias in distinct_aliases(aliases, [actor.id, actor.name]):
@@ -85,7 +80,6 @@ def _set_aliases(session: Session, actor: Actor, aliases: list[str]) -> None:
 def create_actor(session: Session, data: ActorCreate, *, author: str, reason: str | None) -> Actor:
     if session.get(Actor, data.id) is not None:
         raise ConflictError(f"an actor with id '{data.id}' already exists")
-    _check_names(session, data.id, [data.id, data.name, *data.aliases])
     actor = Actor(
         id=data.id,
         updated_by=author,
@@ -93,8 +87,8 @@ def create_actor(session: Session, data: ActorCreate, *, author: str, reason: st
     )
     session.add(actor)
     session.flush()
+    _set_names(session, actor, data.aliases)
     _set_parent(session, actor, data.parent_id)
-    _set_aliases(session, actor, data.aliases)
     session.flush()
     record(
         session,
@@ -117,12 +111,11 @@ def update_actor(
         if value is None and name in ("name", "kind"):
             raise InvalidDataError(f"{name} cannot be null")
         setattr(actor, name, value)
-    _check_names(session, actor.id, [actor.name, *(data.aliases or [])])
+    aliases = before["aliases"] if data.aliases is None else data.aliases
+    _set_names(session, actor, aliases)
     moved = "parent_id" in data.model_fields_set
     if moved:
         _set_parent(session, actor, data.parent_id)
-    if data.aliases is not None:
-        _set_aliases(session, actor, data.aliases)
     session.flush()
     changed = record_update(
         session,

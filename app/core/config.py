@@ -33,8 +33,11 @@ class Settings(BaseSettings):
         default=["*"], description="Origins allowed by CORS, comma-separated or a JSON list."
     )
     cursor_secret: str = Field(
-        default="space-timeline-local-cursor-key",
-        description="Key that signs pagination cursors; set a random value in production.",
+        default="",
+        description=(
+            "Key that signs pagination cursors; empty: a random key made on first start and "
+            "kept in the database, so every replica shares it."
+        ),
     )
     db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connection pool size.")
     db_max_overflow: int = Field(

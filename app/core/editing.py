@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.auth.service import Editor
-from app.core.errors import ProblemError
+from app.core.errors import ConflictError, ProblemError
 from app.core.idempotency import idempotency_key, remember, replay, request_hash
 from app.core.models import utcnow
 
@@ -55,12 +55,6 @@ def touch(row: Any, author: str) -> None:
     row.version += 1
     row.updated_at = utcnow()
     row.updated_by = author
-
-
-class ConflictError(ProblemError):
-    status = 409
-    slug = "conflict"
-    title = "Conflict"
 
 
 class InvalidDataError(ProblemError):

@@ -14,7 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 
-from app.core.names import suggest
+from app.core import names
 
 log = logging.getLogger("app.errors")
 
@@ -66,6 +66,12 @@ class UnknownValueError(ProblemError):
                 }
             )
         super().__init__("; ".join(sentences), errors=errors)
+
+
+class ConflictError(ProblemError):
+    status = 409
+    slug = "conflict"
+    title = "Conflict"
 
 
 class InvalidCursorError(ProblemError):
@@ -168,7 +174,7 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
             expected = str(error.get("ctx", {}).get("expected", ""))
             options = [o.strip(" '") for o in expected.replace(" or ", ",").split(",")]
             options = [o for o in options if o]
-            item["suggestions"] = suggest(raw, [(o, o) for o in options])
+            item["suggestions"] = names.suggest(raw, [(o, o) for o in options])
             item["allowed"] = options
             hint = item["suggestions"]
             item["msg"] = f"unknown value '{raw}'" + (

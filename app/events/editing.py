@@ -12,7 +12,7 @@ from app.core.deps import SettingsDep
 from app.core.editing import change_reason, commit_write
 from app.core.errors import NotFoundError
 from app.core.http import DataETag, check_if_match, resource_response
-from app.core.listing import CURSOR_HELP
+from app.core.listing import CURSOR_HELP, after_serial
 from app.core.pagination import Page, Pager
 from app.events.assembly import event_documents
 from app.events.inputs import CitationCreate, CitationUpdate, EventCreate, EventUpdate
@@ -272,6 +272,6 @@ def get_history(
     if exists is None and not has_history(session, event_id):
         raise NotFoundError(f"no event with id '{event_id}', now or in the past")
     pager = Pager(request, settings.cursor_secret, cursor, limit)
-    after_id = int(pager.after[0]) if pager.after else None
+    after_id = after_serial(pager.after)
     items, total = event_history(session, event_id, after_id=after_id, limit=limit + 1)
     return pager.page_by_id(response, items, total)

@@ -14,12 +14,11 @@ from app.core.editing import (
     WriteModel,
     never_null,
 )
-from app.core.names import distinct_aliases, lookup_key
+from app.core.names import NameScope, claim_names, distinct_aliases, lookup_key
 from app.events import documents
 from app.history.models import Entity
 from app.history.service import Snapshot, record, record_update
 from app.programs.models import Program, ProgramAlias
-from app.programs.service import find_program_id
 
 _event_program = table("event_program", column("event_id"), column("program_id"))
 
@@ -52,14 +51,9 @@ def program_snapshot(session: Session, program: Program) -> Snapshot:
     return snapshot
 
 
-def _check_names(session: Session, program_id: str, names: list[str]) -> None:
-    for name in names:
-        owner = find_program_id(session, name)
-        if owner is not None and owner != program_id:
-            raise ConflictError(f"'{name}' already names the program '{owner}'", program=owner)
-
-
-def _set_aliases(session: Session, program: Program, aliases: list[str]) -> None:
+def _set_names(session: Session, program: Program, aliases: list[str]) -> None:
+    """The program's id, name and aliases become its names (409 if another has one)."""
+    claim_names(session, NameScope.program, program.id, [program.id, program.name, *aliases])
     session.execute(delete(ProgramAlias).where(col(ProgramAlias.program_id) == program.id))
     session.flush()
     for alias in distinct_aliases(aliases, [program.id, program.name]):
@@ -71,11 +65,10 @@ def create_program(
 ) -> Program:
     if session.get(Program, data.id) is not None:
         raise ConflictError(f"a program with id '{data.id}' already exists")
-    _check_names(session, data.id, [data.id, data.name, *data.aliases])
     program = Program(id=data.id, name=data.name, description=data.description, updated_by=author)
     session.add(program)
     session.flush()
-    _set_aliases(session, program, data.aliases)
+    _set_names(session, program, data.aliases)
     session.flush()
     record(
         session,
@@ -99,9 +92,8 @@ def update_program(
         program.name = data.name
     if "description" in data.model_fields_set:
         program.description = data.description
-    _check_names(session, program.id, [program.name, *(data.aliases or [])])
-    if data.aliases is not None:
-        _set_aliases(session, program, data.aliases)
+    aliases = before["aliases"] if data.aliases is None else data.aliases
+    _set_names(session, program, aliases)
     session.flush()
     changed = record_update(
         session,
