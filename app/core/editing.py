@@ -1,17 +1,22 @@
 """What every write shares: one transaction, the change reason, idempotent replays."""
 
+import logging
+import random
+import time
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request, Response
 from pydantic import BaseModel, ConfigDict, field_validator
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
 from app.auth.service import Editor
-from app.core.errors import ConflictError, ProblemError
+from app.core.errors import ConflictError, ProblemError, is_transaction_conflict
 from app.core.idempotency import idempotency_key, remember, replay, request_hash
 from app.core.models import utcnow
+
+log = logging.getLogger("app.editing")
 
 
 class WriteModel(BaseModel):
@@ -78,17 +83,50 @@ def commit_write(
     action: Callable[[], Response],
     *,
     body: BaseModel | None = None,
+    relock: Callable[[], object] | None = None,
 ) -> Response:
     """Run a write and commit it as one transaction; replay it for a reused Idempotency-Key.
 
-    Any exception before the commit leaves the database as it was.
+    Any exception before the commit leaves the database as it was. When the database
+    aborts the transaction for colliding with another one (a deadlock, a serialization
+    failure), the write is run again from the start, up to `WRITE_ATTEMPTS` times, then
+    answered 409; `relock` first takes again the locks a dependency took before `action`.
     """
     key = idempotency_key(request) if request.method == "POST" else None
     digest = request_hash(request, body) if key and body is not None else ""
-    if key:
-        replayed = replay(session, editor.token_id, key, digest)
-        if replayed is not None:
-            return replayed
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        if key:
+            replayed = replay(session, editor.token_id, key, digest)
+            if replayed is not None:
+                return replayed
+        try:
+            return _attempt(request, session, editor, action, key, digest)
+        except DBAPIError as exc:
+            session.rollback()
+            if not is_transaction_conflict(exc):
+                raise
+            log.info("write collided", extra={"attempt": attempt, "path": request.url.path})
+        if attempt < WRITE_ATTEMPTS:
+            time.sleep(random.uniform(0.005, 0.05) * attempt)  # noqa: S311 - jitter, not secrecy
+            if relock is not None:
+                relock()
+    raise ConflictError(
+        "concurrent changes kept colliding with this one; retry it",
+        headers={"Retry-After": "1"},
+    )
+
+
+WRITE_ATTEMPTS = 4
+
+
+def _attempt(
+    request: Request,
+    session: Session,
+    editor: Editor,
+    action: Callable[[], Response],
+    key: str | None,
+    digest: str,
+) -> Response:
     try:
         # On PostgreSQL a concurrent insert of the same row (the same event id, or the same
         # key sent twice at once) blocks until the other commits, then fails here, in the

@@ -200,11 +200,17 @@ def _describe(errors: list[dict[str, Any]]) -> str:
 _SQLITE_UNAVAILABLE = ("database is locked", "unable to open", "disk i/o", "database is busy")
 
 
+def is_transaction_conflict(exc: DBAPIError) -> bool:
+    """Whether the database aborted the transaction for colliding with another (SQLSTATE
+    class 40: a deadlock, a serialization failure): nothing is wrong but the timing."""
+    return str(getattr(exc.orig, "sqlstate", None) or "").startswith("40")
+
+
 def is_unavailable(exc: DBAPIError) -> bool:
     """Whether a database error means "cannot reach it now" (503) rather than a bug (500)."""
     if exc.connection_invalidated:
         return True
-    if not isinstance(exc, OperationalError):
+    if not isinstance(exc, OperationalError) or is_transaction_conflict(exc):
         return False
     if exc.__class__.__module__.startswith("sqlalchemy") and "sqlite" in repr(exc.orig.__class__):
         return any(text in str(exc.orig).lower() for text in _SQLITE_UNAVAILABLE)
@@ -284,6 +290,14 @@ def install_error_handlers(app: FastAPI, retry_after: int) -> None:
     async def _database(_: Request, exc: DBAPIError) -> Response:
         if is_unavailable(exc):
             return await _unavailable(_, exc)
+        if is_transaction_conflict(exc):
+            return problem(
+                409,
+                "Conflict",
+                "a concurrent change collided with this request; retry it",
+                slug="conflict",
+                headers={"Retry-After": "1"},
+            )
         log.exception("database error")
         return problem(500, "Internal server error", "an unexpected database error occurred")
 

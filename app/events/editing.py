@@ -1,5 +1,6 @@
 """Writes on `/api/v1/events`: events, their citations, and their revision history."""
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -56,6 +57,17 @@ def locked_event(session: WriteSessionDep, event_id: EventIdPath) -> Event:
 
 
 LockedEvent = Annotated[Event, Depends(locked_event)]
+
+
+def relock(session: Session, event: Event) -> Callable[[], object]:
+    """Take the event's row lock again, for a write retried after a collision (the lock
+    `locked_event` took went with the aborted transaction)."""
+
+    def again() -> None:
+        if session.get(Event, event.id, with_for_update=True, populate_existing=True) is None:
+            raise NotFoundError(f"no event with id '{event.id}'")
+
+    return again
 
 
 def _citation(session: Session, event: Event, citation_id: int) -> Citation:
@@ -121,7 +133,7 @@ def patch_event(
         update_event(session, event, body, author=editor.name, reason=change_reason(request, body))
         return resource_response(request, _shown(session, event))
 
-    return commit_write(request, session, editor, write, body=body)
+    return commit_write(request, session, editor, write, body=body, relock=relock(session, event))
 
 
 @router.delete(
@@ -141,7 +153,7 @@ def remove_event(
         delete_event(session, event, author=editor.name, reason=change_reason(request))
         return Response(status_code=204)
 
-    return commit_write(request, session, editor, write)
+    return commit_write(request, session, editor, write, relock=relock(session, event))
 
 
 @router.post(
@@ -173,7 +185,7 @@ def post_citation(
             location=f"/api/v1/events/{event.id}/citations/{citation.id}",
         )
 
-    return commit_write(request, session, editor, write, body=body)
+    return commit_write(request, session, editor, write, body=body, relock=relock(session, event))
 
 
 @router.get(
@@ -219,7 +231,7 @@ def patch_citation(
         )
         return resource_response(request, _citation_shown(session, event, citation_id))
 
-    return commit_write(request, session, editor, write, body=body)
+    return commit_write(request, session, editor, write, body=body, relock=relock(session, event))
 
 
 @router.delete(
@@ -244,7 +256,7 @@ def remove_citation(
         delete_citation(session, event, citation, author=editor.name, reason=change_reason(request))
         return Response(status_code=204)
 
-    return commit_write(request, session, editor, write)
+    return commit_write(request, session, editor, write, relock=relock(session, event))
 
 
 @router.get(
