@@ -123,3 +123,34 @@ def test_an_idempotent_replay_carries_the_first_answers_etag(editing: Editing) -
         headers={**editing.auth, "If-Match": again.headers["etag"]},
     )
     assert patched.status_code == 200, patched.text
+
+
+def test_a_change_reason_header_is_ascii_or_rfc_8187_never_mojibake(editing: Editing) -> None:
+    """Regression: `X-Change-Reason: é—🚀` was read as Latin-1 and stored as `Ã©â…`."""
+    api, path = editing.client, "/api/v1/events/e2030"
+    before = api.get(path).json()
+    raw = api.patch(
+        path,
+        json={"summary": "Changed."},
+        headers={**editing.auth, "X-Change-Reason": "é—🚀".encode()},
+    )
+    assert raw.status_code == 400, raw.text
+    assert raw.headers["content-type"] == PROBLEM
+    assert "RFC 8187" in raw.json()["detail"]
+    assert api.get(path).json() == before  # refused: nothing changed
+    for bad in ("UTF-8''%C3%28", "UTF-8''a%00b"):
+        refused = api.patch(
+            path, json={"summary": "Changed."}, headers={**editing.auth, "X-Change-Reason": bad}
+        )
+        assert refused.status_code == 400, (bad, refused.text)
+    encoded = "UTF-8''%C3%A9%E2%80%94%F0%9F%9A%80 fix"
+    changed = api.patch(
+        path, json={"summary": "Changed."}, headers={**editing.auth, "X-Change-Reason": encoded}
+    )
+    assert changed.status_code == 200, changed.text
+    plain = api.patch(
+        path, json={"summary": "Again."}, headers={**editing.auth, "X-Change-Reason": "100% ok"}
+    )
+    assert plain.status_code == 200, plain.text
+    reasons = [r["reason"] for r in api.get(f"{path}/history").json()["items"]]
+    assert reasons[-2:] == ["é—🚀 fix", "100% ok"]

@@ -2,9 +2,11 @@
 
 import logging
 import random
+import re
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from fastapi import Request, Response
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -72,8 +74,41 @@ class InvalidDataError(ProblemError):
 
 def change_reason(request: Request, body: BaseModel | None = None) -> str | None:
     """Why the change was made: the `reason` body field, else the X-Change-Reason header."""
-    reason = getattr(body, "reason", None) or request.headers.get("x-change-reason")
+    reason = getattr(body, "reason", None) or header_text(request, "x-change-reason")
     return reason.strip()[:1000] or None if reason else None
+
+
+class InvalidHeaderError(ProblemError):
+    status = 400
+    slug = "invalid-header"
+    title = "Invalid header"
+
+
+_EXT_VALUE = re.compile(r"(?i)utf-8'[a-z0-9-]*'(?P<text>.*)")
+
+
+def header_text(request: Request, name: str) -> str | None:
+    """A header's text: printable ASCII as sent, or UTF-8 written as an RFC 8187 ext-value
+    (`UTF-8''%C3%A9t%C3%A9`). Raw bytes outside ASCII are refused (400): HTTP gives them no
+    charset, and read as Latin-1 they would be stored as mojibake."""
+    value = request.headers.get(name)
+    if value is None:
+        return None
+    if not all(" " <= char <= "~" or char == "\t" for char in value):
+        raise InvalidHeaderError(
+            f"{name} must be printable ASCII; write other text as UTF-8''<percent-encoded "
+            "UTF-8> (RFC 8187), or send it in the body's `reason` field"
+        )
+    encoded = _EXT_VALUE.fullmatch(value.strip())
+    if encoded is None:
+        return value
+    try:
+        text = unquote(encoded["text"], encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise InvalidHeaderError(f"{name}: the percent-encoded bytes are not UTF-8") from None
+    if _has_nul(text):
+        raise InvalidHeaderError(f"{name} may not contain NUL characters")
+    return text
 
 
 def commit_write(
