@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
@@ -15,6 +14,7 @@ from sqlmodel import Session
 from app.actors.router import router as actors_router
 from app.core.cache import LRU, ResponseCacheMiddleware
 from app.core.config import Settings
+from app.core.cors import install_cors
 from app.core.db import LoopReads, build_engine
 from app.core.docs import install_docs
 from app.core.errors import install_error_handlers
@@ -164,21 +164,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
     install_docs(app)
     install_openapi(app)
     app.add_middleware(FastListMiddleware)  # innermost: its answers pass every layer
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_methods=["GET", "HEAD", "OPTIONS", "POST", "PATCH", "DELETE"],
-        allow_headers=[
-            "Authorization",
-            "Content-Type",
-            "If-Match",
-            "If-None-Match",
-            "Idempotency-Key",
-            "X-Change-Reason",
-            "X-Request-ID",
-        ],
-        expose_headers=["Link", "ETag", "Location", "Retry-After", "X-Request-ID"],
-    )
+    install_cors(app, settings)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(HeadAsGetMiddleware)
     wrap_outside_error_handler(

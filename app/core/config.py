@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default=["*"], description="Origins allowed by CORS, comma-separated or a JSON list."
     )
+    cors_write_origins: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description=(
+            "Origins allowed by CORS to write (POST, PATCH, DELETE, Authorization), "
+            "comma-separated or a JSON list; none by default."
+        ),
+    )
     cursor_secret: str = Field(
         default="",
         description=(
@@ -109,7 +116,7 @@ class Settings(BaseSettings):
         default=5, ge=1, description="Retry-After sent with 503 answers when the database is down."
     )
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "cors_write_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str) and not value.lstrip().startswith("["):
