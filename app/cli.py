@@ -16,6 +16,7 @@ from app.auth.service import create_token, list_tokens, revoke_token
 from app.core.config import Settings
 from app.core.db import build_engine
 from app.core.errors import ProblemError
+from app.core.heads import BoundedHttpToolsProtocol
 from app.core.migrate import downgrade, migration_lock, upgrade
 from app.main import build_missing_documents, prepare_database
 from app.timeline.export import export_files
@@ -63,6 +64,7 @@ def serve(
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_graceful_shutdown=20,
+        http=BoundedHttpToolsProtocol,
     )
 
 

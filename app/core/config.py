@@ -109,6 +109,15 @@ class Settings(BaseSettings):
             "counted in each worker process; valid tokens are never refused."
         ),
     )
+    max_request_line_bytes: int = Field(
+        default=8192, ge=1024, description="Longest request line (method, URL) accepted (414)."
+    )
+    max_header_bytes: int = Field(
+        default=32_768, ge=4096, description="Most bytes of request headers in all (431 above)."
+    )
+    max_header_fields: int = Field(
+        default=100, ge=10, description="Most request header fields accepted (431 above)."
+    )
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body accepted (413 above)."
     )
