@@ -112,7 +112,7 @@ FINGERPRINTS = st.text(alphabet="0123456789abcdef", min_size=16, max_size=16)
 SECRETS = st.text(min_size=1, max_size=40)
 # Anything else JSON can say, signed with the right secret: a forger who knows the key.
 NOT_A_KEY = st.one_of(
-    st.lists(st.one_of(st.booleans(), st.none(), st.integers(2**63, 2**80)), min_size=1),
+    st.lists(st.one_of(st.booleans(), st.none()), min_size=1),
     st.just([]),
     st.lists(KEY_VALUES, min_size=5, max_size=8),
     st.lists(st.dictionaries(st.text(max_size=3), st.integers()), min_size=1, max_size=2),

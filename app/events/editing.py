@@ -44,7 +44,7 @@ WRITE_RESPONSES: dict[int | str, dict[str, str]] = {
     412: {"description": "If-Match names an older version"},
     413: {"description": "Body over 1 MiB"},
     422: {"description": "Invalid data"},
-    429: {"description": "Too many writes from this token; see Retry-After"},
+    429: {"description": "Too many writes from this token, or failed logins; see Retry-After"},
 }
 
 
