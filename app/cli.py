@@ -17,6 +17,7 @@ from app.core.config import Settings
 from app.core.database import Database
 from app.core.db import build_engine
 from app.core.errors import ProblemError
+from app.core.heads import BoundedHttpToolsProtocol
 from app.core.migrate import downgrade, migration_lock, upgrade
 from app.main import build_missing_documents, prepare_database
 from app.timeline.export import export_files
@@ -64,6 +65,7 @@ def serve(
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_graceful_shutdown=20,
+        http=BoundedHttpToolsProtocol,
     )
 
 

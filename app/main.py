@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
@@ -15,12 +14,14 @@ from starlette.middleware import Middleware
 from app.actors.router import router as actors_router
 from app.core.cache import ResponseCacheMiddleware
 from app.core.config import Settings
+from app.core.cors import SplitCORS
 from app.core.database import Database
 from app.core.docs import install_docs
 from app.core.errors import CrashMiddleware, install_error_handlers
 from app.core.health import router as health_router
 from app.core.http import HeadAsGetMiddleware, install_cache_handlers
-from app.core.limits import BodySizeLimitMiddleware, WriteRateLimiter
+from app.core.keys import load_cursor_secret
+from app.core.limits import AuthFailureLimiter, BodySizeLimitMiddleware, WriteRateLimiter
 from app.core.logs import RequestIdMiddleware, configure_logging
 from app.core.migrate import migration_lock, upgrade
 from app.core.openapi import install_openapi
@@ -98,10 +99,11 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
     database = Database(settings)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         prepare_database(
             database.engine, settings, migrate=settings.auto_migrate, seed=settings.auto_seed
         )
+        load_cursor_secret(app)
         if serving:
             _settle_collector()
         await database.open()
@@ -124,6 +126,7 @@ def create_app(settings: Settings | None = None, *, serving: bool = False) -> Fa
     app.state.database = database
     app.state.event_reader = EventReader(database)
     app.state.write_limiter = WriteRateLimiter(settings.write_rate_per_minute)
+    app.state.auth_failures = AuthFailureLimiter(settings.auth_failures_per_minute)
     install_error_handlers(app, settings.retry_after_seconds)
     install_cache_handlers(app)
     routers = (
@@ -163,21 +166,8 @@ def middleware(settings: Settings, database: Database) -> list[Middleware]:
         Middleware(CrashMiddleware),
         Middleware(HeadAsGetMiddleware),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
-        Middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "HEAD", "OPTIONS", "POST", "PATCH", "DELETE"],
-            allow_headers=[
-                "Authorization",
-                "Content-Type",
-                "If-Match",
-                "If-None-Match",
-                "Idempotency-Key",
-                "X-Change-Reason",
-                "X-Request-ID",
-            ],
-            expose_headers=["Link", "ETag", "Location", "Retry-After", "X-Request-ID"],
-        ),
+        # Reads from CORS_ORIGINS, writes only from CORS_WRITE_ORIGINS (app/core/cors.py).
+        Middleware(SplitCORS, read=settings.cors_origins, write=settings.cors_write_origins),
     ]
 
 

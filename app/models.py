@@ -5,7 +5,8 @@ from sqlmodel import SQLModel
 from app.actors.models import Actor, ActorAlias
 from app.auth.models import ApiToken
 from app.core.idempotency import IdempotencyKey
-from app.core.meta import DataVersion, SeedRecord
+from app.core.meta import AppSecret, DataVersion, SeedRecord
+from app.core.names import NameKey
 from app.events.models import Citation, Event, EventActor, EventProgram, EventYear
 from app.history.models import Revision
 from app.programs.models import Program, ProgramAlias
@@ -17,6 +18,7 @@ __all__ = [
     "Actor",
     "ActorAlias",
     "ApiToken",
+    "AppSecret",
     "Citation",
     "DataVersion",
     "Event",
@@ -24,6 +26,7 @@ __all__ = [
     "EventProgram",
     "EventYear",
     "IdempotencyKey",
+    "NameKey",
     "Program",
     "ProgramAlias",
     "Revision",

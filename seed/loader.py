@@ -21,7 +21,7 @@ from app.core.dates import period_end
 from app.core.meta import SeedRecord
 from app.core.migrate import migration_lock
 from app.core.models import utcnow
-from app.core.names import distinct_aliases, lookup_key
+from app.core.names import NameScope, claim_names, distinct_aliases, lookup_key
 from app.core.versioning import bump_data_version
 from app.events.models import Citation, Event, EventActor, EventProgram
 from app.events.writes import EVENT, citation_snapshot, rebuild_derived
@@ -199,6 +199,9 @@ def _write_actor(session: Session, row: Actor, record: ActorRecord) -> None:
     row.name, row.kind, row.parent_id = record.name, record.kind, record.parent
     row.country_code, row.wikidata_id = record.country_code, record.wikidata_id
     row.description = record.description
+    session.add(row)
+    session.flush()
+    claim_names(session, NameScope.actor, record.id, [record.id, record.name, *record.aliases])
     session.execute(delete(ActorAlias).where(col(ActorAlias.actor_id) == record.id))
     session.flush()
     for alias in distinct_aliases(record.aliases, [record.id, record.name]):
@@ -207,6 +210,9 @@ def _write_actor(session: Session, row: Actor, record: ActorRecord) -> None:
 
 def _write_program(session: Session, row: Program, record: ProgramRecord) -> None:
     row.name, row.description = record.name, record.description
+    session.add(row)
+    session.flush()
+    claim_names(session, NameScope.program, record.id, [record.id, record.name, *record.aliases])
     session.execute(delete(ProgramAlias).where(col(ProgramAlias.program_id) == record.id))
     session.flush()
     for alias in distinct_aliases(record.aliases, [record.id, record.name]):

@@ -350,7 +350,7 @@ def test_the_scale_overlay_puts_the_proxy_in_front_of_unpublished_replicas() -> 
 def test_required_secrets_fail_loudly_and_the_example_fills_them() -> None:
     text = (ROOT / "docker-compose.yml").read_text()
     required = set(re.findall(r"\$\{(\w+):\?", text))
-    assert required == {"POSTGRES_PASSWORD", "CURSOR_SECRET"}
+    assert required == {"POSTGRES_PASSWORD"}
     example = dotenv(ROOT / ".env.example")
     for name in required:
         with pytest.raises(MissingVariable, match=f"set {name} in .env"):

@@ -93,10 +93,19 @@ def filter_failure(
 def contract_app(
     databases: DatabaseFactory, seeded_database: Database
 ) -> Iterator[tuple[FastAPI, str]]:
-    """The app on a copy of the curated dataset, and an editor token with room to write."""
+    """The app on a copy of the curated dataset, and an editor token with room to write.
+
+    The checks send thousands of requests without the token on purpose, all from one
+    address: the throttle of failed logins (tested in test_write_protocol.py) is lifted so
+    that they keep getting the 401 the schema promises."""
     database = databases.create(template=seeded_database)
     app = create_app(
-        database.settings(auto_migrate=False, auto_seed=False, write_rate_per_minute=100_000)
+        database.settings(
+            auto_migrate=False,
+            auto_seed=False,
+            write_rate_per_minute=100_000,
+            auth_failures_per_minute=1_000_000,
+        )
     )
     with Session(app.state.database.engine) as session:
         token = create_token(session, "fuzzer", ["editor"])

@@ -56,6 +56,9 @@ def test_hostile_http_gets_a_4xx_and_the_server_carries_on(tmp_path: Path) -> No
             status = int(reply.split(b" ", 2)[1]) if reply.startswith(b"HTTP/1.1 ") else None
             answers[name] = status
             assert status is None or 200 <= status < 500, (name, reply[:300])
+        # Bounded heads (app/core/heads.py): the line is 414, the headers 431.
+        assert answers["100 KB query string"] == 414
+        assert answers["100 KB header"] == 431
         healthy = exchange(server.port, b"GET /healthz HTTP/1.1\r\n")
         assert healthy.startswith(b"HTTP/1.1 200")
     text = log.read_text(errors="replace")

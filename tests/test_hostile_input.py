@@ -280,3 +280,41 @@ def test_injection_strings_are_stored_verbatim_and_exported_safely(editing: Edit
     for line in api.get("/api/v1/events.ndjson?year=2023").text.splitlines():
         json.loads(line)
     json.loads(api.get("/api/v1/events.jsonld?year=2023").text)
+
+
+SURROGATE = "\\ud800"  # as JSON writes it: a lone UTF-16 surrogate, which UTF-8 cannot carry
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/v1/actors", f'{{"id":"x","name":"{SURROGATE}","kind":"company"}}'),
+        ("POST", "/api/v1/actors", f'{{"id":"x{SURROGATE}","name":"X","kind":"company"}}'),
+        ("POST", "/api/v1/programs", f'{{"id":"p","name":"P","{SURROGATE}":1}}'),
+        ("PATCH", "/api/v1/events/e2030", f'{{"title":"{SURROGATE}"}}'),
+        ("PATCH", "/api/v1/events/e2030", f'{{"reason":"a{SURROGATE}b"}}'),
+        (
+            "PATCH",
+            "/api/v1/events/e2030",
+            f'{{"actors":[{{"id":"{SURROGATE}","role":"partner"}}]}}',
+        ),
+        ("POST", "/api/v1/events/e2030/citations", f'{{"source_id":"s1","quote":"{SURROGATE}"}}'),
+        ("PATCH", "/api/v1/sources/s1", f'{{"title":"{SURROGATE}"}}'),
+    ],
+    ids=["name", "actor-id", "key", "title", "reason", "actor-ref", "quote", "source-title"],
+)
+def test_a_lone_surrogate_is_a_422_not_a_500(
+    editing: Editing, method: str, path: str, body: str
+) -> None:
+    """Regression: the 422 echoed the refused input, which could not be encoded: a 500."""
+    before = counts(editing)
+    response = editing.client.request(
+        method,
+        path,
+        content=body.encode(),
+        headers={**editing.auth, "Content-Type": "application/json"},
+    )
+    answer = problem(response, 422)
+    assert answer["errors"], answer
+    assert counts(editing) == before
+    assert editing.client.get("/healthz").status_code == 200

@@ -1,8 +1,12 @@
 """Property tests: dates and their periods, cursors, filter parsing, the renderers, and
 `as_reported_on`, each checked on inputs Hypothesis makes up rather than on a few examples."""
 
+import base64
 import csv
+import hashlib
+import hmac
 import io
+import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -97,12 +101,22 @@ def test_the_year_filter_matches_exactly_the_overlapping_events(
 
 # Cursors
 
-KEYS = st.lists(
-    st.one_of(st.integers(-(2**53), 2**53), st.text(max_size=40), st.booleans(), st.none()),
-    max_size=4,
+# What a keyset bound holds: 64-bit integers, finite numbers, text without NUL.
+KEY_VALUES = st.one_of(
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=40).filter(lambda t: "\x00" not in t),
 )
+KEYS = st.lists(KEY_VALUES, min_size=1, max_size=4)
 FINGERPRINTS = st.text(alphabet="0123456789abcdef", min_size=16, max_size=16)
 SECRETS = st.text(min_size=1, max_size=40)
+# Anything else JSON can say, signed with the right secret: a forger who knows the key.
+NOT_A_KEY = st.one_of(
+    st.lists(st.one_of(st.booleans(), st.none()), min_size=1),
+    st.just([]),
+    st.lists(KEY_VALUES, min_size=5, max_size=8),
+    st.lists(st.dictionaries(st.text(max_size=3), st.integers()), min_size=1, max_size=2),
+)
 
 
 @given(KEYS, FINGERPRINTS, SECRETS)
@@ -110,6 +124,27 @@ def test_a_cursor_gives_back_what_it_was_made_of(
     keys: list[Any], fingerprint: str, secret: str
 ) -> None:
     assert decode_cursor(encode_cursor(keys, fingerprint, secret), fingerprint, secret) == keys
+
+
+@given(NOT_A_KEY, FINGERPRINTS, SECRETS)
+def test_a_signed_cursor_of_the_wrong_shape_is_refused(
+    keys: Any, fingerprint: str, secret: str
+) -> None:
+    """Regression: a correctly signed payload of another shape raised AttributeError (500)."""
+    forged = _sign(json.dumps({"k": keys, "f": fingerprint}).encode(), secret)
+    with pytest.raises(InvalidCursorError):
+        decode_cursor(forged, fingerprint, secret)
+    f = fingerprint.encode()
+    extra_field, not_a_list = b'{"k": [1], "f": "%s", "x": 1}' % f, b'{"k": "a", "f": "%s"}' % f
+    for payload in (b"[1, 2]", b'"k"', b"not json", extra_field, not_a_list):
+        with pytest.raises(InvalidCursorError):
+            decode_cursor(_sign(payload, secret), fingerprint, secret)
+
+
+def _sign(payload: bytes, secret: str) -> str:
+    signature = hmac.new(secret.encode(), payload, hashlib.sha256).digest()[:16]
+    encode = base64.urlsafe_b64encode
+    return f"{encode(payload).rstrip(b'=').decode()}.{encode(signature).rstrip(b'=').decode()}"
 
 
 @given(KEYS, FINGERPRINTS, SECRETS, st.data())

@@ -5,7 +5,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, String
 from sqlmodel import Field, SQLModel
 
-from app.core.models import Identified, RowMeta, enum_check
+from app.core.models import Identified, RowMeta, bytewise, enum_check
 
 
 class ActorKind(StrEnum):
@@ -32,9 +32,14 @@ class ActorBase(SQLModel):
 class Actor(ActorBase, RowMeta, table=True):
     __table_args__ = (CheckConstraint(enum_check("kind", list(ActorKind)), name="kind"),)
 
-    id: str = Field(primary_key=True, max_length=80)
+    id: str = Field(primary_key=True, max_length=80, sa_type=bytewise(80))
     parent_id: str | None = Field(
-        default=None, max_length=80, foreign_key="actor.id", index=True, ondelete="RESTRICT"
+        default=None,
+        max_length=80,
+        foreign_key="actor.id",
+        index=True,
+        ondelete="RESTRICT",
+        sa_type=bytewise(80),
     )
 
 
@@ -44,7 +49,9 @@ class ActorAlias(SQLModel, table=True):
     __tablename__ = "actor_alias"
 
     id: int | None = Field(default=None, primary_key=True)
-    actor_id: str = Field(foreign_key="actor.id", index=True, ondelete="CASCADE")
+    actor_id: str = Field(
+        foreign_key="actor.id", index=True, ondelete="CASCADE", sa_type=bytewise()
+    )
     alias: str = Field(max_length=200)
     key: str = Field(max_length=200, unique=True)
 

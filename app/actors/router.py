@@ -14,6 +14,7 @@ from app.actors.writes import (
     delete_actor,
     update_actor,
 )
+from app.auth.deps import AuthFirstRoute
 from app.core.database import SessionDep
 from app.core.deps import SettingsDep
 from app.core.errors import NotFoundError
@@ -22,7 +23,7 @@ from app.core.listing import ListQuery, after_id
 from app.core.pagination import Page, Pager
 from app.editing.routes import add_write_routes
 
-router = APIRouter(prefix="/api/v1/actors", tags=["actors"])
+router = APIRouter(prefix="/api/v1/actors", tags=["actors"], route_class=AuthFirstRoute)
 
 
 class ActorListQuery(ListQuery):

@@ -17,7 +17,7 @@ from app.core.editing import (
     never_null,
     referrers,
 )
-from app.core.names import distinct_aliases, lookup_key
+from app.core.names import NameScope, claim_names, distinct_aliases, lookup_key
 from app.history.models import Action, Entity
 from app.history.service import Snapshot, Tracked, recorded
 
@@ -59,13 +59,6 @@ def actor_snapshot(session: Session, actor: Actor) -> Snapshot:
 ACTOR = Tracked(Entity.actor, actor_snapshot)
 
 
-def _check_names(session: Session, actor_id: str, names: list[str]) -> None:
-    for name in names:
-        owner = find_actor_id(session, name)
-        if owner is not None and owner != actor_id:
-            raise ConflictError(f"'{name}' already names the actor '{owner}'", actor=owner)
-
-
 def _set_parent(session: Session, actor: Actor, parent: str | None) -> None:
     if parent is None:
         actor.parent_id = None
@@ -78,7 +71,9 @@ def _set_parent(session: Session, actor: Actor, parent: str | None) -> None:
     actor.parent_id = parent_id
 
 
-def _set_aliases(session: Session, actor: Actor, aliases: list[str]) -> None:
+def _set_names(session: Session, actor: Actor, aliases: list[str]) -> None:
+    """The actor's id, name and aliases become its names (409 if another actor has one)."""
+    claim_names(session, NameScope.actor, actor.id, [actor.id, actor.name, *aliases])
     session.execute(delete(ActorAlias).where(col(ActorAlias.actor_id) == actor.id))
     session.flush()
     for alias in distinct_aliases(aliases, [actor.id, actor.name]):
@@ -88,7 +83,6 @@ def _set_aliases(session: Session, actor: Actor, aliases: list[str]) -> None:
 def create_actor(session: Session, data: ActorCreate, *, author: str, reason: str | None) -> Actor:
     if session.get(Actor, data.id) is not None:
         raise ConflictError(f"an actor with id '{data.id}' already exists")
-    _check_names(session, data.id, [data.id, data.name, *data.aliases])
     actor = Actor(
         id=data.id,
         updated_by=author,
@@ -97,8 +91,8 @@ def create_actor(session: Session, data: ActorCreate, *, author: str, reason: st
     with recorded(session, ACTOR, actor, Action.create, author=author, reason=reason):
         session.add(actor)
         session.flush()
+        _set_names(session, actor, data.aliases)
         _set_parent(session, actor, data.parent_id)
-        _set_aliases(session, actor, data.aliases)
     return actor
 
 
@@ -107,16 +101,16 @@ def update_actor(
 ) -> Actor:
     """Apply the fields given; the events naming the actor follow its revision."""
     changes = data.model_dump(exclude_unset=True, exclude={"reason", "aliases", "parent_id"})
+    before_aliases = actor_snapshot(session, actor)["aliases"]
     with recorded(session, ACTOR, actor, Action.update, author=author, reason=reason):
         for name, value in changes.items():
             if value is None and name in ("name", "kind"):
                 raise InvalidDataError(f"{name} cannot be null")
             setattr(actor, name, value)
-        _check_names(session, actor.id, [actor.name, *(data.aliases or [])])
+        aliases = before_aliases if data.aliases is None else data.aliases
+        _set_names(session, actor, aliases)
         if "parent_id" in data.model_fields_set:
             _set_parent(session, actor, data.parent_id)
-        if data.aliases is not None:
-            _set_aliases(session, actor, data.aliases)
     return actor
 
 

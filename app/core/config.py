@@ -32,9 +32,19 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default=["*"], description="Origins allowed by CORS, comma-separated or a JSON list."
     )
+    cors_write_origins: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description=(
+            "Origins allowed by CORS to write (POST, PATCH, DELETE, Authorization), "
+            "comma-separated or a JSON list; none by default."
+        ),
+    )
     cursor_secret: str = Field(
-        default="space-timeline-local-cursor-key",
-        description="Key that signs pagination cursors; set a random value in production.",
+        default="",
+        description=(
+            "Key that signs pagination cursors; empty: a random key made on first start and "
+            "kept in the database, so every replica shares it."
+        ),
     )
     db_pool_size: int = Field(default=10, ge=1, description="PostgreSQL connection pool size.")
     db_max_overflow: int = Field(
@@ -91,6 +101,23 @@ class Settings(BaseSettings):
         ge=1,
         description="Writes one token may make per minute, counted in each worker process.",
     )
+    auth_failures_per_minute: int = Field(
+        default=30,
+        ge=1,
+        description=(
+            "Failed authentications one client address may make per minute (429 beyond), "
+            "counted in each worker process; valid tokens are never refused."
+        ),
+    )
+    max_request_line_bytes: int = Field(
+        default=8192, ge=1024, description="Longest request line (method, URL) accepted (414)."
+    )
+    max_header_bytes: int = Field(
+        default=32_768, ge=4096, description="Most bytes of request headers in all (431 above)."
+    )
+    max_header_fields: int = Field(
+        default=100, ge=10, description="Most request header fields accepted (431 above)."
+    )
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body accepted (413 above)."
     )
@@ -98,7 +125,7 @@ class Settings(BaseSettings):
         default=5, ge=1, description="Retry-After sent with 503 answers when the database is down."
     )
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "cors_write_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str) and not value.lstrip().startswith("["):

@@ -114,7 +114,7 @@ class PatientConnection(psycopg.Connection[Any]):
 
 
 class PatientAsyncConnection(psycopg.AsyncConnection[Any]):
-    """`PatientConnection` for the event loop's reads (`LoopReads`)."""
+    """`PatientConnection` for reads awaited on the event loop (`LoopPool`)."""
 
     patience: float | None = None
 

@@ -5,16 +5,17 @@ import math
 import re
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.names import suggest
+from app.core.text import suggest
 
 log = logging.getLogger("app.errors")
 
@@ -68,6 +69,12 @@ class UnknownValueError(ProblemError):
         super().__init__("; ".join(sentences), errors=errors)
 
 
+class ConflictError(ProblemError):
+    status = 409
+    slug = "conflict"
+    title = "Conflict"
+
+
 class InvalidCursorError(ProblemError):
     status = 422
     slug = "invalid-cursor"
@@ -93,7 +100,7 @@ def problem(
     slug: str | None = None,
     headers: dict[str, str] | None = None,
     **extra: Any,
-) -> JSONResponse:
+) -> Response:
     """A problem+json response."""
     body = {
         "type": PROBLEM_BASE + slug if slug else "about:blank",
@@ -102,7 +109,30 @@ def problem(
         "detail": detail,
         **extra,
     }
-    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+    return Response(
+        problem_bytes(body), status_code=status, headers=headers, media_type=PROBLEM_JSON
+    )
+
+
+def problem_bytes(body: dict[str, Any]) -> bytes:
+    """The problem as JSON; text that UTF-8 cannot carry (a lone surrogate from a JSON
+    `"\\ud800"`, echoed back as the input refused) is written as its escape."""
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        return orjson.dumps(_encodable(body))
+
+
+def _encodable(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 _HTTP_TITLES = {
@@ -165,11 +195,17 @@ def _describe(errors: list[dict[str, Any]]) -> str:
 _SQLITE_UNAVAILABLE = ("database is locked", "unable to open", "disk i/o", "database is busy")
 
 
+def is_transaction_conflict(exc: DBAPIError) -> bool:
+    """Whether the database aborted the transaction for colliding with another (SQLSTATE
+    class 40: a deadlock, a serialization failure): nothing is wrong but the timing."""
+    return str(getattr(exc.orig, "sqlstate", None) or "").startswith("40")
+
+
 def is_unavailable(exc: DBAPIError) -> bool:
     """Whether a database error means "cannot reach it now" (503) rather than a bug (500)."""
     if exc.connection_invalidated:
         return True
-    if not isinstance(exc, OperationalError):
+    if not isinstance(exc, OperationalError) or is_transaction_conflict(exc):
         return False
     if exc.__class__.__module__.startswith("sqlalchemy") and "sqlite" in repr(exc.orig.__class__):
         return any(text in str(exc.orig).lower() for text in _SQLITE_UNAVAILABLE)
@@ -206,18 +242,18 @@ def install_error_handlers(app: FastAPI, retry_after: int) -> None:
     """Answer every error, expected or not, with a problem document and never a stack trace."""
 
     @app.exception_handler(ProblemError)
-    async def _problem(_: Request, exc: ProblemError) -> JSONResponse:
+    async def _problem(_: Request, exc: ProblemError) -> Response:
         return problem(
             exc.status, exc.title, exc.detail, slug=exc.slug, headers=exc.headers, **exc.extra
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(_: Request, exc: RequestValidationError) -> Response:
         errors = _validation_errors(exc)
         return problem(422, "Invalid request", _describe(errors), slug="validation", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         title = _HTTP_TITLES.get(exc.status_code, "Error")
         detail = exc.detail if isinstance(exc.detail, str) else title
         if exc.status_code == 404 and detail == "Not Found":
@@ -233,7 +269,7 @@ def install_error_handlers(app: FastAPI, retry_after: int) -> None:
         return problem(exc.status_code, title, detail, headers=headers)
 
     @app.exception_handler(PoolTimeoutError)
-    async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
+    async def _unavailable(_: Request, exc: Exception) -> Response:
         cause = getattr(exc, "orig", None) or exc  # the driver's words, not SQL or parameters
         reason = str(cause).strip().partition("\n")[0]
         log.warning("database unavailable: %s: %s", type(cause).__name__, reason)
@@ -246,9 +282,17 @@ def install_error_handlers(app: FastAPI, retry_after: int) -> None:
         )
 
     @app.exception_handler(DBAPIError)
-    async def _database(_: Request, exc: DBAPIError) -> JSONResponse:
+    async def _database(_: Request, exc: DBAPIError) -> Response:
         if is_unavailable(exc):
             return await _unavailable(_, exc)
+        if is_transaction_conflict(exc):
+            return problem(
+                409,
+                "Conflict",
+                "a concurrent change collided with this request; retry it",
+                slug="conflict",
+                headers={"Retry-After": "1"},
+            )
         log.exception("database error")
         return problem(500, "Internal server error", "an unexpected database error occurred")
 

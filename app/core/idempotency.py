@@ -23,6 +23,7 @@ class IdempotencyKey(SQLModel, table=True):
     request_hash: str = Field(max_length=64)
     status: int
     location: str | None = Field(default=None, max_length=500)
+    etag: str | None = Field(default=None, max_length=100)
     body: bytes = Field(sa_type=LargeBinary)
     created_at: datetime = Field(
         default_factory=utcnow, sa_type=DateTime(timezone=True), index=True
@@ -72,6 +73,8 @@ def replay(session: Session, token_id: int, key: str, digest: str) -> Response |
     headers = {"Idempotency-Replayed": "true"}
     if stored.location:
         headers["Location"] = stored.location
+    if stored.etag:
+        headers["ETag"] = stored.etag
     return Response(
         stored.body, status_code=stored.status, media_type="application/json", headers=headers
     )
@@ -89,6 +92,7 @@ def remember(session: Session, token_id: int, key: str, digest: str, response: R
             request_hash=digest,
             status=response.status_code,
             location=response.headers.get("location"),
+            etag=response.headers.get("etag"),
             body=bytes(response.body),
         )
     )

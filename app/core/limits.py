@@ -42,6 +42,45 @@ class WriteRateLimiter:
             self._buckets[token_id] = (level - 1.0, now)
 
 
+class AuthFailureLimiter:
+    """Failed authentications per client address, in this process: past `per_minute` of
+    them, a failure is answered 429 with Retry-After instead of 401. Valid tokens are never
+    counted nor refused, so an editor behind the same address as a prober keeps working."""
+
+    MAX_ADDRESSES = 10_000
+
+    def __init__(self, per_minute: int) -> None:
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def fail(self, address: str) -> None:
+        """Count one failure; raise RateLimitedError once the address has used its allowance."""
+        now = time.monotonic()
+        with self._lock:
+            if len(self._buckets) >= self.MAX_ADDRESSES:
+                self._forget_refilled(now)
+            level, stamp = self._buckets.get(address, (self.capacity, now))
+            level = min(self.capacity, level + (now - stamp) * self.rate)
+            self._buckets[address] = (max(level - 1.0, -1.0), now)
+            if level < 1.0:
+                wait = math.ceil((1.0 - level) / self.rate)
+                raise RateLimitedError(
+                    f"too many failed authentications from this address; retry in {wait} s",
+                    headers={"Retry-After": str(wait)},
+                )
+
+    def _forget_refilled(self, now: float) -> None:
+        full = [
+            address
+            for address, (level, stamp) in self._buckets.items()
+            if level + (now - stamp) * self.rate >= self.capacity
+        ]
+        for address in full or list(self._buckets)[: self.MAX_ADDRESSES // 2]:
+            del self._buckets[address]
+
+
 class BodySizeLimitMiddleware:
     """Refuse request bodies over the limit with 413, by header or while streaming."""
 

@@ -33,3 +33,15 @@ def after_id(values: list[object] | None) -> str | None:
     if len(values) != 1 or not isinstance(values[0], str):
         raise InvalidCursorError("the cursor does not fit this query")
     return values[0]
+
+
+def after_serial(values: list[object] | None) -> int | None:
+    """The last serial id (a revision's) of the previous page, from a cursor's values."""
+    if values is None:
+        return None
+    if len(values) != 1 or type(values[0]) is not int or not 0 < values[0] <= MAX_SERIAL:
+        raise InvalidCursorError("the cursor does not fit this query")
+    return values[0]
+
+
+MAX_SERIAL = 2**31 - 1  # serial ids are 32-bit integers on PostgreSQL

@@ -28,3 +28,14 @@ class DataVersion(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     version: int = Field(default=0)
     changed_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))
+
+
+class AppSecret(SQLModel, table=True):
+    """A secret the service made for itself on first start (the cursor signing key), kept
+    here so that every worker and replica uses the same one."""
+
+    __tablename__ = "app_secret"
+
+    name: str = Field(primary_key=True, max_length=40)
+    value: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True))

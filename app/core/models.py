@@ -3,7 +3,8 @@
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime
-from sqlmodel import Field, SQLModel
+from sqlalchemy.types import TypeEngine
+from sqlmodel import AutoString, Field, SQLModel
 
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
@@ -46,3 +47,11 @@ class Identified(SQLModel):
 def as_utc(moment: datetime) -> datetime:
     """The same moment in UTC, as stored (a moment without a zone is taken as UTC)."""
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def bytewise(length: int | None = None) -> TypeEngine[str]:
+    """Text that sorts and compares byte by byte on both databases, for ids and keys that
+    order lists and bound keyset pages: SQLite's default collation (BINARY) does already;
+    PostgreSQL's default follows the locale (en_US sorts `russian-…` before `russia-…`),
+    so there the column gets the "C" collation (migration 0009)."""
+    return AutoString(length).with_variant(AutoString(length, collation="C"), "postgresql")

@@ -4,6 +4,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -15,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.core.errors import InvalidCursorError
+from app.core.keys import cursor_secret
 
 T = TypeVar("T")
 
@@ -52,7 +54,10 @@ def encode_cursor(values: Sequence[Any], fingerprint: str, secret: str) -> str:
 
 
 def decode_cursor(cursor: str, fingerprint: str, secret: str) -> list[Any]:
-    """The sort key a cursor holds; 422 when it was altered or belongs to another query."""
+    """The sort key a cursor holds; 422 when it was altered or belongs to another query.
+
+    Even a correctly signed cursor is checked for its shape: a key is a list of at most
+    `MAX_KEY_VALUES` strings, 64-bit integers or finite numbers, nothing else."""
     try:
         payload_text, signature_text = cursor.split(".", 1)
         payload, signature = _unb64(payload_text), _unb64(signature_text)
@@ -61,16 +66,40 @@ def decode_cursor(cursor: str, fingerprint: str, secret: str) -> list[Any]:
     expected = hmac.new(secret.encode(), payload, hashlib.sha256).digest()[:16]
     if not hmac.compare_digest(signature, expected):
         raise InvalidCursorError("the cursor was altered or is not one of ours")
-    data = orjson.loads(payload)
-    if data.get("f") != fingerprint:
+    try:
+        data = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        data = None
+    if not isinstance(data, dict) or set(data) != {"k", "f"}:
+        raise InvalidCursorError("the cursor is malformed; start again without it")
+    if data["f"] != fingerprint:
         raise InvalidCursorError(
             "the cursor belongs to another query: reuse it only with the same filters, "
             "sort and limit"
         )
-    values = data.get("k")
-    if not isinstance(values, list):
+    values = data["k"]
+    if not (
+        isinstance(values, list)
+        and 0 < len(values) <= MAX_KEY_VALUES
+        and all(_key_value(value) for value in values)
+    ):
         raise InvalidCursorError("the cursor is malformed; start again without it")
     return values
+
+
+MAX_KEY_VALUES = 4
+_INT64 = 2**63
+
+
+def _key_value(value: Any) -> bool:
+    """Whether one value of a sort key is something a keyset bound can hold."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -_INT64 <= value < _INT64
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, str) and len(value) <= 1000 and "\x00" not in value
 
 
 def after(keys: Sequence[tuple[ColumnElement[Any], bool]], values: Sequence[Any]) -> Any:
@@ -97,11 +126,12 @@ class Pager:
 
     def __init__(self, request: Request, secret: str, cursor: str | None, limit: int) -> None:
         self.request = request
-        self.secret = secret
+        # No configured secret: the one kept in the database, which every replica shares.
+        self.secret = secret or cursor_secret(request.app)
         self.limit = limit
         self.fingerprint = query_fingerprint(request.query_params.multi_items())
         self.after: list[Any] | None = (
-            decode_cursor(cursor, self.fingerprint, secret) if cursor else None
+            decode_cursor(cursor, self.fingerprint, self.secret) if cursor else None
         )
 
     def page(

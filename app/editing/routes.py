@@ -20,7 +20,7 @@ WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     412: {"description": "If-Match names an older version"},
     413: {"description": "Body over the size limit"},
     422: {"description": "Invalid data"},
-    429: {"description": "Too many writes from this token; see Retry-After"},
+    429: {"description": "Too many writes from this token, or failed logins; see Retry-After"},
 }
 
 Writer = Callable[..., Any]

@@ -1,19 +1,20 @@
 """Writes on `/api/v1/events`: events, their citations, and their revision history."""
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from app.auth.deps import EditorDep
+from app.auth.deps import AuthFirstRoute, EditorDep
 from app.core.database import SessionDep, WriteSessionDep
 from app.core.dates import today
 from app.core.deps import SettingsDep
 from app.core.editing import change_reason, commit_write
 from app.core.errors import NotFoundError
 from app.core.http import DataETag, check_if_match, resource_response
-from app.core.listing import CURSOR_HELP
+from app.core.listing import CURSOR_HELP, after_serial
 from app.core.pagination import Page, Pager
 from app.editing.routes import WRITE_RESPONSES as SHARED_RESPONSES
 from app.events import documents
@@ -31,7 +32,7 @@ from app.events.writes import (
 from app.history.models import RevisionPublic
 from app.history.service import event_history, has_history
 
-router = APIRouter(prefix="/api/v1/events", tags=["editing"])
+router = APIRouter(prefix="/api/v1/events", tags=["editing"], route_class=AuthFirstRoute)
 
 EventIdPath = Annotated[str, Path(description="The event's id.", examples=["ilrs-memorandum"])]
 # Citation ids are 32-bit integers in the database: a larger one names no citation.
@@ -41,6 +42,8 @@ CitationIdPath = Annotated[
 WRITE_RESPONSES = SHARED_RESPONSES | {
     409: {"description": "Conflicts with existing data"},
     413: {"description": "Body over 1 MiB"},
+    422: {"description": "Invalid data"},
+    429: {"description": "Too many writes from this token, or failed logins; see Retry-After"},
 }
 
 
@@ -53,6 +56,17 @@ def locked_event(session: WriteSessionDep, event_id: EventIdPath) -> Event:
 
 
 LockedEvent = Annotated[Event, Depends(locked_event)]
+
+
+def relock(session: Session, event: Event) -> Callable[[], object]:
+    """Take the event's row lock again, for a write retried after a collision (the lock
+    `locked_event` took went with the aborted transaction)."""
+
+    def again() -> None:
+        if session.get(Event, event.id, with_for_update=True, populate_existing=True) is None:
+            raise NotFoundError(f"no event with id '{event.id}'")
+
+    return again
 
 
 def _citation(session: Session, event: Event, citation_id: int) -> Citation:
@@ -129,7 +143,9 @@ def patch_event(
         update_event(session, event, body, author=editor.name, reason=change_reason(request, body))
         return resource_response(request, _shown(session, event))
 
-    return commit_write(request, session, editor.token_id, write, body=body)
+    return commit_write(
+        request, session, editor.token_id, write, body=body, relock=relock(session, event)
+    )
 
 
 @router.delete(
@@ -149,7 +165,7 @@ def remove_event(
         delete_event(session, event, author=editor.name, reason=change_reason(request))
         return Response(status_code=204)
 
-    return commit_write(request, session, editor.token_id, write)
+    return commit_write(request, session, editor.token_id, write, relock=relock(session, event))
 
 
 @router.post(
@@ -181,7 +197,9 @@ def post_citation(
             location=f"/api/v1/events/{event.id}/citations/{citation.id}",
         )
 
-    return commit_write(request, session, editor.token_id, write, body=body)
+    return commit_write(
+        request, session, editor.token_id, write, body=body, relock=relock(session, event)
+    )
 
 
 @router.get(
@@ -226,7 +244,9 @@ def patch_citation(
         )
         return resource_response(request, _citation_shown(session, event, citation_id))
 
-    return commit_write(request, session, editor.token_id, write, body=body)
+    return commit_write(
+        request, session, editor.token_id, write, body=body, relock=relock(session, event)
+    )
 
 
 @router.delete(
@@ -250,7 +270,7 @@ def remove_citation(
         delete_citation(session, event, citation, author=editor.name, reason=change_reason(request))
         return Response(status_code=204)
 
-    return commit_write(request, session, editor.token_id, write)
+    return commit_write(request, session, editor.token_id, write, relock=relock(session, event))
 
 
 @router.get(
@@ -278,6 +298,6 @@ def get_history(
     if exists is None and not has_history(session, event_id):
         raise NotFoundError(f"no event with id '{event_id}', now or in the past")
     pager = Pager(request, settings.cursor_secret, cursor, limit)
-    after_id = int(pager.after[0]) if pager.after else None
+    after_id = after_serial(pager.after)
     items, total = event_history(session, event_id, after_id=after_id, limit=limit + 1)
     return pager.page_by_id(response, items, total)

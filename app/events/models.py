@@ -8,7 +8,7 @@ from sqlmodel import Field, SQLModel
 
 from app.actors.models import ActorKind
 from app.core.dates import ClaimQualifier, Precision, Qualifier
-from app.core.models import Identified, RowMeta, enum_check
+from app.core.models import Identified, RowMeta, bytewise, enum_check
 from app.sources.models import SourceRef
 
 
@@ -79,7 +79,7 @@ class Event(EventBase, RowMeta, table=True):
         Index("ix_event_span_end", "span_end"),
     )
 
-    id: str = Field(primary_key=True, max_length=120)
+    id: str = Field(primary_key=True, max_length=120, sa_type=bytewise(120))
     span_end: date = Field(
         description="Last day the event covers: its end (or start) widened to its precision."
     )
@@ -92,8 +92,12 @@ class EventActor(SQLModel, table=True):
         Index("ix_event_actor_actor_id_role", "actor_id", "role", "event_id"),
     )
 
-    event_id: str = Field(foreign_key="event.id", primary_key=True, ondelete="CASCADE")
-    actor_id: str = Field(foreign_key="actor.id", primary_key=True, ondelete="RESTRICT")
+    event_id: str = Field(
+        foreign_key="event.id", primary_key=True, ondelete="CASCADE", sa_type=bytewise()
+    )
+    actor_id: str = Field(
+        foreign_key="actor.id", primary_key=True, ondelete="RESTRICT", sa_type=bytewise()
+    )
     role: str = Field(primary_key=True, max_length=20)
     position: int = Field(default=0)
 
@@ -102,8 +106,12 @@ class EventProgram(SQLModel, table=True):
     __tablename__ = "event_program"
     __table_args__ = (Index("ix_event_program_program_id", "program_id", "event_id"),)
 
-    event_id: str = Field(foreign_key="event.id", primary_key=True, ondelete="CASCADE")
-    program_id: str = Field(foreign_key="program.id", primary_key=True, ondelete="RESTRICT")
+    event_id: str = Field(
+        foreign_key="event.id", primary_key=True, ondelete="CASCADE", sa_type=bytewise()
+    )
+    program_id: str = Field(
+        foreign_key="program.id", primary_key=True, ondelete="RESTRICT", sa_type=bytewise()
+    )
 
 
 class EventYear(SQLModel, table=True):
@@ -121,7 +129,11 @@ class EventYear(SQLModel, table=True):
     year: int = Field(primary_key=True)
     start_date: date = Field(primary_key=True)
     event_id: str = Field(
-        foreign_key="event.id", primary_key=True, ondelete="CASCADE", max_length=120
+        foreign_key="event.id",
+        primary_key=True,
+        ondelete="CASCADE",
+        max_length=120,
+        sa_type=bytewise(120),
     )
 
 
@@ -133,11 +145,15 @@ class EventReach(SQLModel, table=True):
     __tablename__ = "event_reach"
     __table_args__ = (Index("ix_event_reach_event_id", "event_id"),)
 
-    actor_id: str = Field(primary_key=True, max_length=120)
+    actor_id: str = Field(primary_key=True, max_length=120, sa_type=bytewise(120))
     year: int = Field(primary_key=True)
     start_date: date = Field(primary_key=True)
     event_id: str = Field(
-        foreign_key="event.id", primary_key=True, ondelete="CASCADE", max_length=120
+        foreign_key="event.id",
+        primary_key=True,
+        ondelete="CASCADE",
+        max_length=120,
+        sa_type=bytewise(120),
     )
 
 
@@ -148,7 +164,11 @@ class EventDocument(SQLModel, table=True):
     __tablename__ = "event_document"
 
     event_id: str = Field(
-        foreign_key="event.id", primary_key=True, ondelete="CASCADE", max_length=120
+        foreign_key="event.id",
+        primary_key=True,
+        ondelete="CASCADE",
+        max_length=120,
+        sa_type=bytewise(120),
     )
     body: str = Field(sa_type=Text)
     # The event's last day while it is planned (None otherwise): after it,
@@ -189,8 +209,12 @@ class Citation(CitationBase, RowMeta, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    event_id: str = Field(foreign_key="event.id", index=True, ondelete="CASCADE")
-    source_id: str = Field(foreign_key="source.id", index=True, ondelete="RESTRICT")
+    event_id: str = Field(
+        foreign_key="event.id", index=True, ondelete="CASCADE", sa_type=bytewise()
+    )
+    source_id: str = Field(
+        foreign_key="source.id", index=True, ondelete="RESTRICT", sa_type=bytewise()
+    )
     position: int = Field(default=0)
 
 

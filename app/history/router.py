@@ -9,7 +9,7 @@ from app.core.database import SessionDep
 from app.core.dates import IsoDateTime
 from app.core.deps import SettingsDep
 from app.core.http import DataETag
-from app.core.listing import CURSOR_HELP
+from app.core.listing import CURSOR_HELP, after_serial
 from app.core.pagination import Page, Pager
 from app.history.models import Entity, RevisionPublic
 from app.history.service import changes_since
@@ -44,7 +44,7 @@ def list_changes(
     """Every create, update and delete — deletions as tombstones — with who, when, what and
     why, oldest first. Mirrors sync by following `next_cursor`, then polling with `since`."""
     pager = Pager(request, settings.cursor_secret, params.cursor, params.limit)
-    after_id = int(pager.after[0]) if pager.after else None
+    after_id = after_serial(pager.after)
     items, total = changes_since(
         session,
         since=params.since,

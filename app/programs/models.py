@@ -2,7 +2,7 @@
 
 from sqlmodel import Field, SQLModel
 
-from app.core.models import Identified, RowMeta
+from app.core.models import Identified, RowMeta, bytewise
 
 
 class ProgramBase(SQLModel):
@@ -11,14 +11,16 @@ class ProgramBase(SQLModel):
 
 
 class Program(ProgramBase, RowMeta, table=True):
-    id: str = Field(primary_key=True, max_length=80)
+    id: str = Field(primary_key=True, max_length=80, sa_type=bytewise(80))
 
 
 class ProgramAlias(SQLModel, table=True):
     __tablename__ = "program_alias"
 
     id: int | None = Field(default=None, primary_key=True)
-    program_id: str = Field(foreign_key="program.id", index=True, ondelete="CASCADE")
+    program_id: str = Field(
+        foreign_key="program.id", index=True, ondelete="CASCADE", sa_type=bytewise()
+    )
     alias: str = Field(max_length=200)
     key: str = Field(max_length=200, unique=True)
 

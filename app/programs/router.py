@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from app.auth.deps import AuthFirstRoute
 from app.core.database import SessionDep
 from app.core.deps import SettingsDep
 from app.core.errors import NotFoundError
@@ -21,7 +22,7 @@ from app.programs.writes import (
     update_program,
 )
 
-router = APIRouter(prefix="/api/v1/programs", tags=["programs"])
+router = APIRouter(prefix="/api/v1/programs", tags=["programs"], route_class=AuthFirstRoute)
 
 
 def valid_program(

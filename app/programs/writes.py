@@ -15,11 +15,10 @@ from app.core.editing import (
     never_null,
     referrers,
 )
-from app.core.names import distinct_aliases, lookup_key
+from app.core.names import NameScope, claim_names, distinct_aliases, lookup_key
 from app.history.models import Action, Entity
 from app.history.service import Snapshot, Tracked, recorded
 from app.programs.models import Program, ProgramAlias
-from app.programs.service import find_program_id
 
 _event_program = table("event_program", column("event_id"), column("program_id"))
 
@@ -55,14 +54,9 @@ def program_snapshot(session: Session, program: Program) -> Snapshot:
 PROGRAM = Tracked(Entity.program, program_snapshot)
 
 
-def _check_names(session: Session, program_id: str, names: list[str]) -> None:
-    for name in names:
-        owner = find_program_id(session, name)
-        if owner is not None and owner != program_id:
-            raise ConflictError(f"'{name}' already names the program '{owner}'", program=owner)
-
-
-def _set_aliases(session: Session, program: Program, aliases: list[str]) -> None:
+def _set_names(session: Session, program: Program, aliases: list[str]) -> None:
+    """The program's id, name and aliases become its names (409 if another has one)."""
+    claim_names(session, NameScope.program, program.id, [program.id, program.name, *aliases])
     session.execute(delete(ProgramAlias).where(col(ProgramAlias.program_id) == program.id))
     session.flush()
     for alias in distinct_aliases(aliases, [program.id, program.name]):
@@ -74,12 +68,11 @@ def create_program(
 ) -> Program:
     if session.get(Program, data.id) is not None:
         raise ConflictError(f"a program with id '{data.id}' already exists")
-    _check_names(session, data.id, [data.id, data.name, *data.aliases])
     program = Program(id=data.id, name=data.name, description=data.description, updated_by=author)
     with recorded(session, PROGRAM, program, Action.create, author=author, reason=reason):
         session.add(program)
         session.flush()
-        _set_aliases(session, program, data.aliases)
+        _set_names(session, program, data.aliases)
     return program
 
 
@@ -87,6 +80,7 @@ def update_program(
     session: Session, program: Program, data: ProgramUpdate, *, author: str, reason: str | None
 ) -> Program:
     """Apply the fields given; the events naming the program follow its revision."""
+    before_aliases = program_snapshot(session, program)["aliases"]
     with recorded(session, PROGRAM, program, Action.update, author=author, reason=reason):
         if "name" in data.model_fields_set:
             if data.name is None:
@@ -94,9 +88,8 @@ def update_program(
             program.name = data.name
         if "description" in data.model_fields_set:
             program.description = data.description
-        _check_names(session, program.id, [program.name, *(data.aliases or [])])
-        if data.aliases is not None:
-            _set_aliases(session, program, data.aliases)
+        aliases = before_aliases if data.aliases is None else data.aliases
+        _set_names(session, program, aliases)
     return program
 
 

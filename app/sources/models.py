@@ -6,7 +6,7 @@ from sqlalchemy import JSON, CheckConstraint, String
 from sqlmodel import Field, SQLModel
 
 from app.core.dates import Precision
-from app.core.models import Identified, RowMeta, enum_check
+from app.core.models import Identified, RowMeta, bytewise, enum_check
 
 
 class SourceBase(SQLModel):
@@ -41,7 +41,7 @@ class Source(SourceBase, RowMeta, table=True):
         ),
     )
 
-    id: str = Field(primary_key=True, max_length=120)
+    id: str = Field(primary_key=True, max_length=120, sa_type=bytewise(120))
     published_until: date | None = Field(
         default=None,
         index=True,

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from app.auth.deps import AuthFirstRoute
 from app.core.database import SessionDep
 from app.core.deps import SettingsDep
 from app.core.errors import NotFoundError
@@ -21,7 +22,7 @@ from app.sources.writes import (
     update_source,
 )
 
-router = APIRouter(prefix="/api/v1/sources", tags=["sources"])
+router = APIRouter(prefix="/api/v1/sources", tags=["sources"], route_class=AuthFirstRoute)
 
 
 def valid_source(

@@ -1,7 +1,7 @@
 """a citation says when its claimed date is inferred, and may claim "until" a date
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-05 09:30:00
 
 `claimed_date_inferred` is true when part of a citation's claimed date is worked out rather
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
