@@ -14,10 +14,10 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.service import Editor, verify_token
+from app.core.database import database_of
 from app.core.errors import ProblemError
 
 log = logging.getLogger("app.auth")
@@ -67,7 +67,7 @@ def authenticate(request: Request) -> Editor:
         raise _refuse(
             request, "the Authorization header is not 'Bearer <token>'", "invalid_request"
         )
-    with Session(request.app.state.database.engine) as session:
+    with database_of(request).session() as session:
         editor = verify_token(session, token)
     if editor is None:
         raise _refuse(request, "the token is unknown or revoked", "invalid_token")

@@ -54,16 +54,17 @@ PARSED = [
     "/api/v1/timeline?as_reported_on=2021-06-01",
     "/api/v1/timeline?format=timelinejs",
 ]
-# Queries FastAPI judges: unknown or repeated parameters, values the model refuses.
+# Queries FastAPI judges, with its answer: values the model refuses and unknown parameters
+# are 422; a repeated single-valued parameter keeps its last value.
 HANDED_ON = [
-    "/api/v1/events?limit=0",
-    "/api/v1/events?bogus=1",
-    "/api/v1/events?limit=1&limit=2",
-    "/api/v1/events?year=abc",
-    "/api/v1/events/facets?year=1800",
-    "/api/v1/events.ics?sort=-date",
-    "/api/v1/timeline?format=bogus",
-    "/api/v1/timeline?actor=russia&format=json&format=json",
+    ("/api/v1/events?limit=0", 422),
+    ("/api/v1/events?bogus=1", 422),
+    ("/api/v1/events?limit=1&limit=2", 200),
+    ("/api/v1/events?year=abc", 422),
+    ("/api/v1/events/facets?year=1800", 422),
+    ("/api/v1/events.ics?sort=-date", 422),
+    ("/api/v1/timeline?format=bogus", 422),
+    ("/api/v1/timeline?actor=russia&format=json&format=json", 200),
 ]
 
 
@@ -123,16 +124,14 @@ def test_a_plain_query_is_validated_by_the_route_as_fastapi_would(
     assert _seen(mine) == _seen(_standard(client, url, monkeypatch))
 
 
-@pytest.mark.parametrize("url", HANDED_ON)
-def test_anything_else_is_handed_to_fastapi(client: TestClient, url: str) -> None:
+@pytest.mark.parametrize(("url", "status"), HANDED_ON)
+def test_anything_else_is_handed_to_fastapi(client: TestClient, url: str, status: int) -> None:
     path = url.partition("?")[0]
     before = _route_counts(client)[path]
     answer = client.get(url)
     assert _route_counts(client)[path] == (before[0], before[1] + 1)
-    if "&" in url and url.count("format=") != 1:  # FastAPI keeps a repeated value's last
-        assert answer.status_code == 200, answer.text
-    else:
-        assert answer.status_code == 422, answer.text
+    assert answer.status_code == status, answer.text
+    if status == 422:
         assert answer.headers["content-type"] == "application/problem+json"
 
 
